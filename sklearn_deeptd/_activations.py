@@ -1,0 +1,112 @@
+"""Activation functions of the convolutional network, with their derivatives.
+
+One definition per name, shared by :class:`~sklearn_deeptd.PlantedCNNDataset`
+and :class:`~sklearn_deeptd.DeepTDRegressor`.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.special import expit
+
+LEAKY_RELU_SLOPE = 0.01
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation, its derivative and its symmetries.
+
+    ``odd`` means phi(-z) = -phi(z), so two consecutive kernels may flip sign
+    together; ``positively_homogeneous`` means phi(c z) = c phi(z) for c > 0, so
+    scale moves freely between layers.
+    """
+
+    name: str
+    function: Callable[[np.ndarray], np.ndarray]
+    derivative: Callable[[np.ndarray], np.ndarray]
+    odd: bool
+    positively_homogeneous: bool
+
+
+def _relu(z):
+    return np.maximum(z, 0.0)
+
+
+def _relu_derivative(z):
+    return (z > 0).astype(z.dtype)
+
+
+def _leaky_relu(z):
+    return np.where(z > 0, z, LEAKY_RELU_SLOPE * z)
+
+
+def _leaky_relu_derivative(z):
+    return np.where(z > 0, 1.0, LEAKY_RELU_SLOPE).astype(z.dtype)
+
+
+def _tanh_derivative(z):
+    return 1.0 - np.tanh(z) ** 2
+
+
+def _sigmoid_derivative(z):
+    s = expit(z)
+    return s * (1.0 - s)
+
+
+def _softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+def _identity(z):
+    return z
+
+
+def _identity_derivative(z):
+    return np.ones_like(z)
+
+
+ACTIVATIONS = {
+    "relu": Activation("relu", _relu, _relu_derivative, False, True),
+    "leaky_relu": Activation(
+        "leaky_relu", _leaky_relu, _leaky_relu_derivative, False, True
+    ),
+    "tanh": Activation("tanh", np.tanh, _tanh_derivative, True, False),
+    "sigmoid": Activation("sigmoid", expit, _sigmoid_derivative, False, False),
+    "softplus": Activation("softplus", _softplus, expit, False, False),
+    "identity": Activation("identity", _identity, _identity_derivative, True, True),
+}
+
+
+def resolve_activations(activation, output_activation, n_layers, param="activation"):
+    """Return the list of ``n_layers`` :class:`Activation` objects, input layer first.
+
+    ``activation`` is one name for every hidden layer or a tuple/list with one
+    name per hidden layer (``n_layers - 1`` of them); the last layer uses
+    ``output_activation``.
+    """
+    if isinstance(activation, str):
+        hidden = [activation] * (n_layers - 1)
+    else:
+        hidden = list(activation)
+        if len(hidden) != n_layers - 1:
+            raise ValueError(
+                f"{param} has {len(hidden)} entries but the network has "
+                f"{n_layers - 1} hidden layer(s) ({n_layers} layers in all); give "
+                "one activation name per hidden layer, or a single name."
+            )
+    names = hidden + [output_activation]
+    for position, name in enumerate(names):
+        if not isinstance(name, str) or name not in ACTIVATIONS:
+            where = (
+                "output_activation"
+                if position == n_layers - 1
+                else f"{param}[{position}]"
+                if not isinstance(activation, str)
+                else param
+            )
+            raise ValueError(
+                f"Unknown activation {name!r} in {where}; expected one of "
+                f"{sorted(ACTIVATIONS)}."
+            )
+    return [ACTIVATIONS[name] for name in names]

@@ -1,0 +1,126 @@
+"""Sign and scale resolution: what the moment tensor cannot tell.
+
+The decomposition gives each kernel's direction up to sign. For each branch we
+choose the per-layer signs whose network output correlates best with the
+targets (in absolute value), then fit the branch weights and the intercept by
+weighted least squares.
+"""
+
+import numpy as np
+
+from ._network import forward
+
+# Up to this depth every sign pattern is tried; patterns share their prefixes, so
+# the search costs about D forward passes, not 2^D.
+MAX_EXHAUSTIVE_DEPTH = 12
+
+
+def _weighted_correlation(output, centred_target, target_norm, sample_weight):
+    centred = output - sample_weight @ output
+    norm = np.sqrt(sample_weight @ centred**2)
+    if norm <= 1e-12 * (np.abs(output).max() + 1e-300) or target_norm == 0:
+        return 0.0
+    return float(sample_weight @ (centred * centred_target)) / (norm * target_norm)
+
+
+def _pattern_key(correlation, signs):
+    # Larger |correlation| first; on ties prefer a positive one, then fewer flips.
+    return (round(abs(correlation), 12), correlation > 0, -int(np.sum(signs < 0)))
+
+
+def _exhaustive_signs(X, target, sample_weight, vectors, activations):
+    target_norm = np.sqrt(sample_weight @ target**2)
+    n_samples = X.shape[0]
+    best = {"key": None, "signs": None}
+
+    def visit(layer, hidden, signs):
+        pre = hidden.reshape(n_samples, -1, vectors[layer].size) @ vectors[layer]
+        for sign in (1.0, -1.0):
+            out = activations[layer].function(sign * pre)
+            pattern = signs + [sign]
+            if layer == len(vectors) - 1:
+                corr = _weighted_correlation(
+                    out[:, 0], target, target_norm, sample_weight
+                )
+                key = _pattern_key(corr, np.array(pattern))
+                if best["key"] is None or key > best["key"]:
+                    best["key"], best["signs"] = key, np.array(pattern)
+            else:
+                visit(layer + 1, out, pattern)
+
+    visit(0, X, [])
+    return best["signs"]
+
+
+def _greedy_signs(X, target, sample_weight, vectors, activations):
+    target_norm = np.sqrt(sample_weight @ target**2)
+
+    def score(signs):
+        kernels = [(s * v)[None, :] for s, v in zip(signs, vectors)]
+        out = forward(X, kernels, activations)[:, 0]
+        corr = _weighted_correlation(out, target, target_norm, sample_weight)
+        return _pattern_key(corr, signs)
+
+    signs = np.ones(len(vectors))
+    best = score(signs)
+    for _ in range(len(vectors)):
+        improved = False
+        for layer in range(len(vectors)):
+            candidate = signs.copy()
+            candidate[layer] *= -1
+            key = score(candidate)
+            if key > best:
+                signs, best, improved = candidate, key, True
+        if not improved:
+            break
+    return signs
+
+
+def _least_squares(outputs, y, sample_weight):
+    design = np.hstack([np.ones((outputs.shape[0], 1)), outputs])
+    root = np.sqrt(sample_weight)[:, None]
+    coef, *_ = np.linalg.lstsq(design * root, y * root[:, 0], rcond=None)
+    return coef[1:], coef[0]
+
+
+def resolve_signs_and_scale(X, y, sample_weight, factors, activations):
+    """Signed kernels, branch weights and intercept from unit-norm directions.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs used for the search (a subsample is enough).
+    y : ndarray of shape (n_samples,)
+        Targets.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights summing to one.
+    factors : list of ndarray of shape (d_l, n_branches)
+        Unit-norm kernel directions from the decomposition.
+    activations : list of Activation
+        One per layer.
+
+    Returns
+    -------
+    kernels : list of ndarray of shape (n_branches, d_l)
+        The directions with the chosen signs.
+    weights : ndarray of shape (n_branches,)
+        Least-squares branch weights.
+    intercept : float
+        Least-squares intercept.
+    """
+    n_branches = factors[0].shape[1]
+    exhaustive = len(factors) <= MAX_EXHAUSTIVE_DEPTH
+    search = _exhaustive_signs if exhaustive else _greedy_signs
+    kernels = [np.empty((n_branches, f.shape[0])) for f in factors]
+    residual = y - sample_weight @ y
+    for branch in range(n_branches):
+        vectors = [factor[:, branch] for factor in factors]
+        signs = search(X, residual, sample_weight, vectors, activations)
+        for layer, (sign, vector) in enumerate(zip(signs, vectors)):
+            kernels[layer][branch] = sign * vector
+        # Later branches are chosen against what the earlier ones leave unexplained.
+        resolved = [k[: branch + 1] for k in kernels]
+        outputs = forward(X, resolved, activations)
+        weights, intercept = _least_squares(outputs, y, sample_weight)
+        residual = y - outputs @ weights - intercept
+    return kernels, weights, intercept

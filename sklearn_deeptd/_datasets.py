@@ -1,0 +1,347 @@
+"""Planted networks with Gaussian inputs: data to test and benchmark recovery."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_array, check_random_state
+
+from ._activations import resolve_activations
+from ._kernel_sizes import check_kernel_sizes
+from ._network import forward
+
+# A planted network is checked on this many Gaussian inputs before it is kept.
+PROBE_SAMPLES = 1000
+MAX_REDRAWS = 100
+BRANCH_WEIGHT_RANGE = (0.5, 1.5)
+
+
+def _check_n_samples(n_samples):
+    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, Integral):
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
+    return int(n_samples)
+
+
+def _draw_kernels(rng, kernel_sizes, rank):
+    kernels = []
+    for size in kernel_sizes:
+        kernel = rng.standard_normal((rank, size))
+        kernels.append(kernel / np.linalg.norm(kernel, axis=1, keepdims=True))
+    return kernels
+
+
+def _is_operational(branch_outputs):
+    # Every branch must vary and be non-zero on at least half of the inputs.
+    varies = np.std(branch_outputs, axis=0) > 1e-12
+    alive = np.mean(branch_outputs != 0, axis=0) >= 0.5
+    return bool(np.all(varies & alive))
+
+
+class PlantedCNNDataset(BaseEstimator):
+    """A planted convolutional network on non-overlapping patches, with Gaussian inputs.
+
+    The network is the model :class:`DeepTDRegressor` fits:
+    ``f(x) = sum_j weights_[j] * f_j(x)``, where each branch ``f_j`` has one
+    kernel per layer; layer ``l`` cuts its input into consecutive blocks of
+    ``kernel_sizes[l]`` entries, takes the inner product of each block with the
+    kernel and applies its activation. Inputs are standard Gaussian vectors.
+
+    The network is planted the first time it is needed, from ``random_state``,
+    and kept until a parameter changes.
+
+    Parameters
+    ----------
+    kernel_sizes : tuple of int, default=(4, 4, 4)
+        Kernel size of each layer, input layer first. The number of features is
+        their product.
+    activation : str or tuple of str, default="relu"
+        Activation of the hidden layers: one name, or one per hidden layer.
+        Names (one definition each, shared with :class:`DeepTDRegressor`):
+        ``"relu"``, ``"leaky_relu"`` (slope 0.01 for negative inputs),
+        ``"tanh"``, ``"sigmoid"``, ``"softplus"``, ``"identity"``.
+    output_activation : str, default="identity"
+        Activation of the last layer, from the same names.
+    rank : int, default=1
+        Number of branches.
+    noise : float, default=0.0
+        Standard deviation of additive Gaussian label noise, as a fraction of
+        the standard deviation of the noiseless labels.
+    random_state : int, RandomState instance or None, default=None
+        Draws the network, then the samples of successive :meth:`sample` calls
+        made without their own ``random_state``.
+
+    Attributes
+    ----------
+    kernels_ : list of ndarray of shape (rank, d_l)
+        Planted kernels, input layer first, each row of unit norm.
+    weights_ : ndarray of shape (rank,)
+        Branch weights: 1.0 for ``rank=1``, else drawn uniformly from
+        [0.5, 1.5].
+    n_features_ : int
+        Number of input features, ``prod(kernel_sizes)``.
+    label_std_ : float
+        Standard deviation of the noiseless labels, estimated on the probe
+        inputs; ``noise`` is relative to it.
+
+    See Also
+    --------
+    make_planted_cnn : Draw one data set in a single call.
+    DeepTDRegressor : Learns the planted kernels back.
+    kernel_correlation : Measures the recovery.
+
+    Notes
+    -----
+    Kernels have independent standard Gaussian entries, normalised to unit
+    norm. A planted network is never dead: the candidate is evaluated on 1000
+    Gaussian probe inputs, and it is redrawn (from the same random stream, so
+    deterministically) unless every branch's noiseless output has non-zero
+    variance and is non-zero on at least half of the probe inputs, the
+    "operational" rule of the paper's experiments. After 100 failed draws a
+    ``ValueError`` is raised.
+
+    Examples
+    --------
+    >>> from sklearn_deeptd import PlantedCNNDataset
+    >>> planted = PlantedCNNDataset(kernel_sizes=(4, 4, 4), random_state=0)
+    >>> X, y = planted.sample(100)
+    >>> X.shape, y.shape
+    ((100, 64), (100,))
+    >>> [kernel.shape for kernel in planted.kernels_]
+    [(1, 4), (1, 4), (1, 4)]
+    """
+
+    def __init__(
+        self,
+        kernel_sizes=(4, 4, 4),
+        *,
+        activation="relu",
+        output_activation="identity",
+        rank=1,
+        noise=0.0,
+        random_state=None,
+    ):
+        self.kernel_sizes = kernel_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.rank = rank
+        self.noise = noise
+        self.random_state = random_state
+
+    def _parameter_key(self):
+        # Identity for objects (a RandomState), value for everything else.
+        key = []
+        for name, value in sorted(self.get_params().items()):
+            if isinstance(value, list):
+                value = tuple(value)
+            hashable = value is None or isinstance(value, (str, Real, tuple))
+            key.append((name, value if hashable else id(value)))
+        return tuple(key)
+
+    def _validated_parameters(self):
+        kernel_sizes = check_kernel_sizes(self.kernel_sizes, None)
+        activations = resolve_activations(
+            self.activation, self.output_activation, len(kernel_sizes)
+        )
+        rank = self.rank
+        if isinstance(rank, (bool, np.bool_)) or not isinstance(rank, Integral):
+            raise ValueError(f"rank must be a positive integer, got {rank!r}.")
+        if rank < 1:
+            raise ValueError(f"rank must be a positive integer, got {rank}.")
+        noise = self.noise
+        if (
+            isinstance(noise, (bool, np.bool_))
+            or not isinstance(noise, Real)
+            or not np.isfinite(noise)
+            or noise < 0
+        ):
+            raise ValueError(f"noise must be a finite number >= 0, got {noise!r}.")
+        return kernel_sizes, activations, int(rank), float(noise)
+
+    def _network(self):
+        key = self._parameter_key()
+        cached = getattr(self, "_planted", None)
+        if cached is not None and cached["key"] == key:
+            return cached
+        kernel_sizes, activations, rank, noise = self._validated_parameters()
+        rng = check_random_state(self.random_state)
+        n_features = int(np.prod(kernel_sizes))
+        for _ in range(MAX_REDRAWS):
+            kernels = _draw_kernels(rng, kernel_sizes, rank)
+            if rank == 1:
+                weights = np.ones(1)
+            else:
+                weights = rng.uniform(*BRANCH_WEIGHT_RANGE, size=rank)
+            probe = rng.standard_normal((PROBE_SAMPLES, n_features))
+            branch_outputs = forward(probe, kernels, activations)
+            if _is_operational(branch_outputs):
+                break
+        else:
+            raise ValueError(
+                f"Could not plant an operational network in {MAX_REDRAWS} draws "
+                f"with kernel_sizes={kernel_sizes} and activations "
+                f"{[a.name for a in activations]}: the outputs are constant or "
+                "mostly zero. Choose other activations or kernel sizes."
+            )
+        self._planted = {
+            "key": key,
+            "n_features": n_features,
+            "kernels": kernels,
+            "weights": weights,
+            "activations": activations,
+            "noise": noise,
+            "label_std": float(np.std(branch_outputs @ weights)),
+            "stream": rng,
+        }
+        return self._planted
+
+    @property
+    def kernels_(self):
+        return [kernel.copy() for kernel in self._network()["kernels"]]
+
+    @property
+    def weights_(self):
+        return self._network()["weights"].copy()
+
+    @property
+    def n_features_(self):
+        return self._network()["n_features"]
+
+    @property
+    def label_std_(self):
+        return self._network()["label_std"]
+
+    def predict(self, X):
+        """Noiseless output of the planted network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_)
+            Inputs.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            ``f(X)``, without label noise.
+        """
+        network = self._network()
+        X = check_array(X, dtype=np.float64, order="C")
+        if X.shape[1] != self.n_features_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the planted network takes "
+                f"{self.n_features_}."
+            )
+        outputs = forward(X, network["kernels"], network["activations"])
+        return outputs @ network["weights"]
+
+    def sample(self, n_samples, *, random_state=None, as_frame=False):
+        """Draw Gaussian inputs and their labels.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of samples.
+        random_state : int, RandomState instance or None, default=None
+            Draws this sample. ``None`` continues the dataset's own stream, so
+            successive calls give fresh samples (reproducibly when the
+            dataset's ``random_state`` is an int).
+        as_frame : bool, default=False
+            Return a pandas DataFrame with columns ``x0, x1, ...`` and a Series
+            named ``"y"``.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_) or DataFrame
+            Standard Gaussian inputs.
+        y : ndarray of shape (n_samples,) or Series
+            Labels ``f(X)`` plus noise.
+        """
+        n_samples = _check_n_samples(n_samples)
+        network = self._network()
+        if random_state is None:
+            rng = network["stream"]
+        else:
+            rng = check_random_state(random_state)
+        X = rng.standard_normal((n_samples, self.n_features_))
+        y = self.predict(X)
+        if network["noise"] > 0:
+            scale = network["noise"] * network["label_std"]
+            y = y + scale * rng.standard_normal(n_samples)
+        if as_frame:
+            columns = [f"x{i}" for i in range(X.shape[1])]
+            return pd.DataFrame(X, columns=columns), pd.Series(y, name="y")
+        return X, y
+
+
+def make_planted_cnn(
+    n_samples=100,
+    kernel_sizes=(4, 4, 4),
+    *,
+    activation="relu",
+    rank=1,
+    noise=0.0,
+    random_state=None,
+    return_kernels=False,
+    as_frame=False,
+):
+    """Generate a regression problem from a planted convolutional network.
+
+    One call to :class:`PlantedCNNDataset` then :meth:`PlantedCNNDataset.sample`,
+    both drawn from ``random_state``; the output layer is the identity.
+
+    Parameters
+    ----------
+    n_samples : int, default=100
+        Number of samples.
+    kernel_sizes : tuple of int, default=(4, 4, 4)
+        Kernel size of each layer, input layer first.
+    activation : str or tuple of str, default="relu"
+        Activation of the hidden layers, one name or one per hidden layer.
+    rank : int, default=1
+        Number of branches.
+    noise : float, default=0.0
+        Standard deviation of the label noise, relative to that of the labels.
+    random_state : int, RandomState instance or None, default=None
+        Draws the network and the samples.
+    return_kernels : bool, default=False
+        Also return the planted kernels.
+    as_frame : bool, default=False
+        Return X as a DataFrame and y as a Series.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, prod(kernel_sizes)) or DataFrame
+        Standard Gaussian inputs.
+    y : ndarray of shape (n_samples,) or Series
+        Labels.
+    kernels : list of ndarray of shape (rank, d_l)
+        The planted kernels, input layer first; only with
+        ``return_kernels=True``.
+
+    See Also
+    --------
+    PlantedCNNDataset : The planted network, to draw several samples.
+
+    Examples
+    --------
+    >>> from sklearn_deeptd import make_planted_cnn
+    >>> X, y, kernels = make_planted_cnn(
+    ...     50, kernel_sizes=(3, 2), random_state=0, return_kernels=True
+    ... )
+    >>> X.shape, [kernel.shape for kernel in kernels]
+    ((50, 6), [(1, 3), (1, 2)])
+    """
+    rng = check_random_state(random_state)
+    planted = PlantedCNNDataset(
+        kernel_sizes,
+        activation=activation,
+        rank=rank,
+        noise=noise,
+        random_state=rng,
+    )
+    X, y = planted.sample(n_samples, as_frame=as_frame)
+    if return_kernels:
+        return X, y, planted.kernels_
+    return X, y

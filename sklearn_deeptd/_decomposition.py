@@ -1,0 +1,125 @@
+"""Low-rank decomposition of the moment tensor.
+
+Rank 1 is the best rank-one approximation: HOSVD start (the top left singular
+vector of each unfolding), then alternating power iterations. Rank r is a CP
+decomposition by alternating least squares from the truncated HOSVD, which for
+r = 1 is exactly the alternating power iteration.
+"""
+
+import string
+
+import numpy as np
+
+_AXIS_LETTERS = string.ascii_letters.replace("z", "")
+
+
+def _unfolding(tensor, mode):
+    return np.moveaxis(tensor, mode, 0).reshape(tensor.shape[mode], -1)
+
+
+def _fix_column_signs(matrix):
+    # Singular vectors are defined up to sign; make the largest entry positive so
+    # that the start, and therefore the whole fit, is deterministic.
+    rows = np.argmax(np.abs(matrix), axis=0)
+    signs = np.sign(matrix[rows, np.arange(matrix.shape[1])])
+    signs[signs == 0] = 1.0
+    return matrix * signs
+
+
+def hosvd_start(tensor, rank, random_state):
+    """Top ``rank`` left singular vectors of each unfolding of ``tensor``.
+
+    A mode of size smaller than ``rank`` gets its missing columns drawn from
+    ``random_state`` (a ``numpy.random.RandomState``).
+    """
+    factors = []
+    for mode, size in enumerate(tensor.shape):
+        unfolded = _unfolding(tensor, mode)
+        # The Gram matrix is d_l x d_l: much cheaper than an SVD of the unfolding.
+        eigenvalues, eigenvectors = np.linalg.eigh(unfolded @ unfolded.T)
+        leading = eigenvectors[:, ::-1][:, : min(rank, size)]
+        if rank > size:
+            extra = random_state.standard_normal((size, rank - size))
+            leading = np.hstack([leading, extra / np.linalg.norm(extra, axis=0)])
+        factors.append(_fix_column_signs(leading))
+    return factors
+
+
+def _mttkrp(tensor, factors, mode):
+    """Contract ``tensor`` with every factor except ``mode``, branch by branch."""
+    letters = _AXIS_LETTERS[: tensor.ndim]
+    operands = [tensor]
+    subscripts = [letters]
+    for other, factor in enumerate(factors):
+        if other != mode:
+            operands.append(factor)
+            subscripts.append(letters[other] + "z")
+    expression = ",".join(subscripts) + "->" + letters[mode] + "z"
+    return np.einsum(expression, *operands, optimize="greedy")
+
+
+def cp_decomposition(tensor, rank, *, max_iter=100, tol=1e-7, random_state=None):
+    """Rank-``rank`` CP decomposition ``T ~ sum_j w_j a_1j (x) ... (x) a_Dj``.
+
+    Parameters
+    ----------
+    tensor : ndarray of shape (d_1, ..., d_D)
+        The tensor to decompose.
+    rank : int
+        Number of components.
+    max_iter : int, default=100
+        Maximum number of sweeps over the modes.
+    tol : float, default=1e-7
+        Stop when the relative approximation error changes by less than ``tol``
+        between sweeps.
+    random_state : numpy.random.RandomState, default=None
+        Only used to complete the start of a mode smaller than ``rank``.
+
+    Returns
+    -------
+    factors : list of ndarray of shape (d_l, rank)
+        Unit-norm columns, one matrix per mode.
+    component_weights : ndarray of shape (rank,)
+        Non-negative weight of each component, in decreasing order.
+    n_iter : int
+        Number of sweeps run.
+    converged : bool
+        Whether the error stopped changing before ``max_iter``.
+    """
+    if random_state is None:
+        random_state = np.random.RandomState(0)
+    factors = hosvd_start(tensor, rank, random_state)
+    tensor_norm = np.linalg.norm(tensor)
+    if tensor_norm == 0:
+        return factors, np.zeros(rank), 0, True
+    component_weights = np.ones(rank)
+    previous_error = np.inf
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        for mode in range(tensor.ndim):
+            gram = np.ones((rank, rank))
+            for other, factor in enumerate(factors):
+                if other != mode:
+                    gram *= factor.T @ factor
+            unnormalised = _mttkrp(tensor, factors, mode) @ np.linalg.pinv(gram)
+            component_weights = np.linalg.norm(unnormalised, axis=0)
+            safe = np.where(component_weights > 0, component_weights, 1.0)
+            factors[mode] = unnormalised / safe
+        # ||T - model||^2 = ||T||^2 - 2 <T, model> + ||model||^2, from small pieces.
+        last = tensor.ndim - 1
+        inner = np.sum(_mttkrp(tensor, factors, last) * factors[last], axis=0)
+        inner = inner @ component_weights
+        gram = np.ones((rank, rank))
+        for factor in factors:
+            gram *= factor.T @ factor
+        model_norm2 = component_weights @ gram @ component_weights
+        residual2 = max(tensor_norm**2 - 2 * inner + model_norm2, 0.0)
+        error = np.sqrt(residual2) / tensor_norm
+        if abs(previous_error - error) < tol:
+            converged = True
+            break
+        previous_error = error
+    order = np.argsort(-component_weights, kind="stable")
+    factors = [factor[:, order] for factor in factors]
+    return factors, component_weights[order], n_iter, converged

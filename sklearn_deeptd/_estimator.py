@@ -1,0 +1,364 @@
+"""DeepTDRegressor: the scikit-learn estimator that orchestrates DeepTD."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._activations import ACTIVATIONS, resolve_activations
+from ._calibration import resolve_signs_and_scale
+from ._decomposition import cp_decomposition
+from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
+from ._moment import moment_vector, tensorize, weighted_mean_and_std
+from ._network import predict_network
+from ._refinement import refine
+
+# The sign search only needs a subsample; it is drawn from random_state.
+SIGN_SEARCH_SAMPLES = 4096
+
+# ||T|| is at most the root mean square norm of the rows of X (y standardised),
+# so this ratio measures how much of X correlates with y at all.
+ZERO_MOMENT_RATIO = 1e-10
+
+
+def _standardised_targets(y, sample_weight):
+    mean, scale = weighted_mean_and_std(y, sample_weight)
+    constant = scale <= 1e-12 * max(abs(mean), np.finfo(np.float64).tiny)
+    return mean, scale, constant
+
+
+def _moment_is_negligible(X, moment, sample_weight):
+    row_norm2 = np.einsum("ij,ij->i", X, X)
+    rms = np.sqrt(sample_weight @ row_norm2)
+    return rms == 0 or np.linalg.norm(moment) <= ZERO_MOMENT_RATIO * rms
+
+
+def _flip_to_positive_weights(kernels, weights, output_activation):
+    # An odd output activation lets the output kernel and the branch weight flip
+    # sign together: report the representative with a positive weight.
+    if not output_activation.odd:
+        return kernels, weights
+    signs = np.where(weights < 0, -1.0, 1.0)
+    kernels = kernels[:-1] + [kernels[-1] * signs[:, None]]
+    return kernels, weights * signs
+
+
+class DeepTDRegressor(RegressorMixin, BaseEstimator):
+    """Deep convolutional network on non-overlapping patches, learned by DeepTD.
+
+    The network has one kernel per layer (or ``rank`` parallel branches). Layer
+    ``l`` cuts its input into consecutive blocks of ``kernel_sizes[l]`` entries,
+    takes the inner product of each block with the kernel and applies its
+    activation; the last layer leaves one number per branch, and the prediction
+    is ``intercept_ + sum_j weights_[j] * branch_j(x)``.
+
+    DeepTD learns every kernel at once from one pass over the data: it forms the
+    centred moment tensor ``T = mean((y - mean y) * X(x))`` (X(x) is the input
+    reshaped by the patch structure), takes its best rank-``rank``
+    decomposition, resolves signs and scale, and, with ``refine=True``, refines
+    the network by least squares.
+
+    Parameters
+    ----------
+    kernel_sizes : tuple of int, default=None
+        Kernel size of each layer, input layer first; their product must equal
+        the number of features. ``None`` factorises ``n_features`` into at most
+        three sizes: its prime factors are dealt out, largest first, to the layer
+        with the smallest current product (512 -> (8, 8, 8), 30 -> (5, 3, 2),
+        a prime p -> (p,)). The sizes used are stored in ``kernel_sizes_``.
+    activation : str or tuple of str, default="relu"
+        Activation of the hidden layers: one name for all of them, or one per
+        hidden layer (``len(kernel_sizes) - 1`` names). Names: ``"relu"``,
+        ``"leaky_relu"`` (slope 0.01 for negative inputs), ``"tanh"``,
+        ``"sigmoid"``, ``"softplus"``, ``"identity"``.
+    output_activation : str, default="identity"
+        Activation of the last layer, from the same names.
+    rank : int, default=1
+        Number of parallel branches (the rank of the decomposition).
+    center : bool, default=True
+        Centre the targets before forming the moment (DeepTD). ``False`` gives the
+        NaiveTD baseline of the paper.
+    max_iter : int, default=100
+        Maximum number of iterations of the decomposition (sweeps of alternating
+        power iterations or least squares) and, separately, of the L-BFGS
+        refinement.
+    tol : float, default=1e-7
+        Tolerance of both stages: the decomposition stops when its relative error
+        changes by less than ``tol``; L-BFGS stops when the loss (relative to the
+        variance of ``y``) decreases by less than ``tol`` in an iteration or every
+        gradient entry is below ``tol``.
+    refine : bool, default=True
+        Refine all kernels, branch weights and the intercept by minimising the
+        squared loss, starting from the DeepTD estimate.
+    random_state : int, RandomState instance or None, default=None
+        Draws the subsample of at most 4096 rows used to choose kernel signs, and
+        completes the decomposition's start when a kernel is shorter than
+        ``rank``. Pass an int for reproducible fits.
+    verbose : int, default=0
+        Print progress of the decomposition and the refinement when positive.
+
+    Attributes
+    ----------
+    kernels_ : list of ndarray of shape (rank, d_l)
+        Fitted kernels, input layer first. Only their directions are identified.
+    td_kernels_ : list of ndarray of shape (rank, d_l)
+        Unit-norm DeepTD estimates with resolved signs, before refinement.
+    weights_ : ndarray of shape (rank,)
+        Weight of each branch in the output.
+    intercept_ : float
+        Constant added to the output.
+    kernel_sizes_ : tuple of int
+        Kernel size of each layer.
+    activations_ : tuple of str
+        Activation of each layer, output layer last.
+    n_iter_ : int
+        Iterations of the last stage run: L-BFGS iterations with
+        ``refine=True``, else decomposition sweeps (0 for a zero moment).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string feature names.
+
+    See Also
+    --------
+    PlantedCNNDataset : Planted networks with Gaussian inputs, to test recovery.
+    kernel_correlation : Per-layer recovery of planted kernels.
+    sklearn.neural_network.MLPRegressor : A fully connected network trained by
+        gradient descent.
+
+    Notes
+    -----
+    For Gaussian inputs, Stein's lemma makes ``T`` close to
+    ``alpha * k_1 (x) ... (x) k_D`` where ``alpha`` is the product of each layer's
+    mean activation slope; DeepTD therefore needs activations whose derivative
+    does not average to zero, inputs that are roughly Gaussian (standardise
+    them), and of the order of ``sum(kernel_sizes)`` samples. Its estimate has a
+    bias for nonlinear networks that refinement removes.
+
+    The moment does not reveal signs or scale. For each branch the per-layer
+    signs are chosen to maximise the absolute correlation of the branch output
+    with the targets (every pattern is tried up to depth 12, one flip at a time
+    beyond), then branch weights and intercept are fitted by least squares.
+
+    References
+    ----------
+    S. Oymak and M. Soltanolkotabi, "End-to-end Learning of a Convolutional
+    Neural Network via Deep Tensor Decomposition", arXiv:1805.06523, 2018.
+
+    Examples
+    --------
+    >>> from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
+    >>> planted = PlantedCNNDataset(kernel_sizes=(4, 4, 4), random_state=0)
+    >>> X, y = planted.sample(500, random_state=1)
+    >>> model = DeepTDRegressor(kernel_sizes=(4, 4, 4), random_state=0).fit(X, y)
+    >>> X_test, y_test = planted.sample(200, random_state=2)
+    >>> bool(model.score(X_test, y_test) > 0.99)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "kernel_sizes": [None, "array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS)), tuple, list],
+        "output_activation": [StrOptions(set(ACTIVATIONS))],
+        "rank": [Interval(Integral, 1, None, closed="left")],
+        "center": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "refine": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        kernel_sizes=None,
+        *,
+        activation="relu",
+        output_activation="identity",
+        rank=1,
+        center=True,
+        max_iter=100,
+        tol=1e-7,
+        refine=True,
+        random_state=None,
+        verbose=0,
+    ):
+        self.kernel_sizes = kernel_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.rank = rank
+        self.center = center
+        self.max_iter = max_iter
+        self.tol = tol
+        self.refine = refine
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Learn the network's kernels from (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs; ``n_features`` must be the product of the kernel
+            sizes.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the moment and in the loss;
+            an integer weight is equivalent to repeating the sample.
+
+        Returns
+        -------
+        self : DeepTDRegressor
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            order="C",
+            y_numeric=True,
+            ensure_min_samples=2,
+        )
+        y = np.asarray(y, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        sample_weight = sample_weight / sample_weight.sum()
+        n_features = X.shape[1]
+        if self.kernel_sizes is None:
+            self.kernel_sizes_ = default_kernel_sizes(n_features)
+        else:
+            self.kernel_sizes_ = check_kernel_sizes(self.kernel_sizes, n_features)
+        activations = resolve_activations(
+            self.activation, self.output_activation, len(self.kernel_sizes_)
+        )
+        self.activations_ = tuple(activation.name for activation in activations)
+
+        y_mean, y_scale, constant = _standardised_targets(y, sample_weight)
+        if constant:
+            return self._fit_mean(y_mean, "the targets are constant")
+        y_standard = (y - y_mean) / y_scale
+        moment = moment_vector(
+            X,
+            y_standard if self.center else y / y_scale,
+            sample_weight,
+            center=self.center,
+        )
+        if _moment_is_negligible(X, moment, sample_weight):
+            return self._fit_mean(y_mean, "the moment tensor is zero")
+
+        random_state = check_random_state(self.random_state)
+        factors, component_weights, n_iter, converged = cp_decomposition(
+            tensorize(moment, self.kernel_sizes_),
+            self.rank,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            random_state=random_state,
+        )
+        if self.verbose:
+            print(
+                f"[DeepTDRegressor] decomposition: rank {self.rank}, {n_iter} "
+                f"sweeps, component weights {np.round(component_weights, 6)}"
+            )
+        if not converged:
+            warnings.warn(
+                f"The rank-{self.rank} decomposition of the moment tensor did not "
+                f"converge within max_iter={self.max_iter} sweeps; increase "
+                "max_iter or tol.",
+                ConvergenceWarning,
+            )
+
+        search_rows = self._search_rows(X.shape[0], random_state)
+        search_weight = sample_weight[search_rows] / sample_weight[search_rows].sum()
+        kernels, weights, intercept = resolve_signs_and_scale(
+            X[search_rows],
+            y_standard[search_rows],
+            search_weight,
+            factors,
+            activations,
+        )
+        self.td_kernels_ = [kernel.copy() for kernel in kernels]
+        self.n_iter_ = n_iter
+
+        if self.refine:
+            refined = refine(
+                X,
+                y_standard,
+                sample_weight,
+                kernels,
+                weights,
+                intercept,
+                activations,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                verbose=self.verbose,
+            )
+            kernels, weights, intercept, self.n_iter_, hit_max_iter = refined
+            if hit_max_iter:
+                warnings.warn(
+                    f"The refinement stopped at max_iter={self.max_iter} L-BFGS "
+                    "iterations before converging; increase max_iter or tol.",
+                    ConvergenceWarning,
+                )
+
+        kernels, weights = _flip_to_positive_weights(kernels, weights, activations[-1])
+        self.kernels_ = [np.array(kernel) for kernel in kernels]
+        self.weights_ = weights * y_scale
+        self.intercept_ = float(y_mean + intercept * y_scale)
+        return self
+
+    def _search_rows(self, n_samples, random_state):
+        if n_samples <= SIGN_SEARCH_SAMPLES:
+            return np.arange(n_samples)
+        chosen = random_state.choice(n_samples, SIGN_SEARCH_SAMPLES, replace=False)
+        return np.sort(chosen)
+
+    def _fit_mean(self, y_mean, reason):
+        warnings.warn(
+            f"DeepTDRegressor found nothing to learn ({reason}); the fitted model "
+            "predicts the mean of y.",
+            UserWarning,
+        )
+        # Any finite direction will do: the branch weights are zero.
+        self.kernels_ = [
+            np.full((self.rank, size), 1.0 / np.sqrt(size))
+            for size in self.kernel_sizes_
+        ]
+        self.td_kernels_ = [kernel.copy() for kernel in self.kernels_]
+        self.weights_ = np.zeros(self.rank)
+        self.intercept_ = float(y_mean)
+        self.n_iter_ = 0
+        return self
+
+    def predict(self, X):
+        """Evaluate the fitted network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted targets.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        activations = [ACTIVATIONS[name] for name in self.activations_]
+        return predict_network(
+            X, self.kernels_, self.weights_, self.intercept_, activations
+        )
