@@ -47,6 +47,9 @@ def hosvd_start(tensor, rank, random_state):
 
 def _mttkrp(tensor, factors, mode):
     """Contract ``tensor`` with every factor except ``mode``, branch by branch."""
+    if tensor.ndim == 1:
+        # A one-layer network: nothing to contract, every branch sees the vector.
+        return np.repeat(tensor[:, None], factors[mode].shape[1], axis=1)
     letters = _AXIS_LETTERS[: tensor.ndim]
     operands = [tensor]
     subscripts = [letters]
