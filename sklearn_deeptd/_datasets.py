@@ -33,11 +33,12 @@ def _draw_kernels(rng, kernel_sizes, rank):
     return kernels
 
 
-def _is_operational(branch_outputs):
-    # Every branch must vary and be non-zero on at least half of the inputs.
-    varies = np.std(branch_outputs, axis=0) > 1e-12
-    alive = np.mean(branch_outputs != 0, axis=0) >= 0.5
-    return bool(np.all(varies & alive))
+def _is_operational(branch_outputs, weights):
+    # Every branch must vary (else it is dead and cannot be learned), and the
+    # labels must be non-zero on at least half of the inputs (the paper's rule).
+    labels = branch_outputs @ weights
+    every_branch_varies = bool(np.all(np.std(branch_outputs, axis=0) > 1e-12))
+    return every_branch_varies and bool(np.mean(labels != 0) >= 0.5)
 
 
 class PlantedCNNDataset(BaseEstimator):
@@ -98,9 +99,10 @@ class PlantedCNNDataset(BaseEstimator):
     norm. A planted network is never dead: the candidate is evaluated on 1000
     Gaussian probe inputs, and it is redrawn (from the same random stream, so
     deterministically) unless every branch's noiseless output has non-zero
-    variance and is non-zero on at least half of the probe inputs, the
-    "operational" rule of the paper's experiments. After 100 failed draws a
-    ``ValueError`` is raised.
+    variance on the probe inputs and the noiseless labels are non-zero on at
+    least half of them (the "operational" rule of the paper's experiments,
+    which only bites when the output layer can return exact zeros, e.g. ReLU).
+    After 100 failed draws a ``ValueError`` is raised.
 
     Examples
     --------
@@ -176,7 +178,7 @@ class PlantedCNNDataset(BaseEstimator):
                 weights = rng.uniform(*BRANCH_WEIGHT_RANGE, size=rank)
             probe = rng.standard_normal((PROBE_SAMPLES, n_features))
             branch_outputs = forward(probe, kernels, activations)
-            if _is_operational(branch_outputs):
+            if _is_operational(branch_outputs, weights):
                 break
         else:
             raise ValueError(
@@ -199,18 +201,22 @@ class PlantedCNNDataset(BaseEstimator):
 
     @property
     def kernels_(self):
+        """Planted kernels, input layer first, one row per branch."""
         return [kernel.copy() for kernel in self._network()["kernels"]]
 
     @property
     def weights_(self):
+        """Branch weights of the planted network."""
         return self._network()["weights"].copy()
 
     @property
     def n_features_(self):
+        """Number of input features, the product of the kernel sizes."""
         return self._network()["n_features"]
 
     @property
     def label_std_(self):
+        """Standard deviation of the noiseless labels on the probe inputs."""
         return self._network()["label_std"]
 
     def predict(self, X):

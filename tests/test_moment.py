@@ -1,0 +1,97 @@
+"""The moment tensor and its decomposition."""
+
+import numpy as np
+import pytest
+
+from sklearn_deeptd._decomposition import cp_decomposition
+from sklearn_deeptd._moment import moment_tensor, tensorize, weighted_mean_and_std
+
+
+def test_tensorize_follows_the_patch_index():
+    sizes = (2, 3, 4)
+    vector = np.arange(24.0)
+    tensor = tensorize(vector, sizes)
+    for i1 in range(2):
+        for i2 in range(3):
+            for i3 in range(4):
+                assert tensor[i1, i2, i3] == vector[i1 + 2 * i2 + 6 * i3]
+
+
+def test_moment_is_centred_cross_moment():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((50, 12))
+    y = rng.standard_normal(50) + 3.0
+    expected = X.T @ (y - y.mean()) / 50
+    np.testing.assert_allclose(moment_tensor(X, y, (3, 4)), tensorize(expected, (3, 4)))
+    naive = moment_tensor(X, y, (3, 4), center=False)
+    np.testing.assert_allclose(naive, tensorize(X.T @ y / 50, (3, 4)))
+
+
+def test_weighted_moment_equals_repeated_rows():
+    rng = np.random.RandomState(1)
+    X = rng.standard_normal((20, 6))
+    y = rng.standard_normal(20)
+    weights = rng.randint(0, 4, 20).astype(float)
+    repeated = moment_tensor(
+        np.repeat(X, weights.astype(int), 0), np.repeat(y, weights.astype(int)), (2, 3)
+    )
+    np.testing.assert_allclose(
+        moment_tensor(X, y, (2, 3), sample_weight=weights), repeated, atol=1e-14
+    )
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1.0, 1e150])
+def test_weighted_mean_and_std_do_not_overflow(scale):
+    y = np.array([1.0, 2.0, 3.0, 4.0]) * scale
+    mean, std = weighted_mean_and_std(y, np.full(4, 0.25))
+    assert mean == pytest.approx(2.5 * scale)
+    assert std == pytest.approx(np.sqrt(1.25) * scale)
+
+
+def _unit(v):
+    return v / np.linalg.norm(v)
+
+
+def test_rank_one_tensor_is_recovered_exactly():
+    rng = np.random.RandomState(2)
+    vectors = [_unit(rng.standard_normal(d)) for d in (4, 5, 3)]
+    tensor = 2.5 * np.einsum("i,j,k->ijk", *vectors)
+    factors, weights, n_iter, converged = cp_decomposition(tensor, 1)
+    assert converged and n_iter >= 1
+    assert weights[0] == pytest.approx(2.5)
+    for factor, vector in zip(factors, vectors):
+        assert abs(factor[:, 0] @ vector) == pytest.approx(1.0)
+
+
+def test_rank_two_tensor_is_recovered():
+    rng = np.random.RandomState(3)
+    components = [[_unit(rng.standard_normal(d)) for d in (6, 5, 4)] for _ in range(2)]
+    tensor = sum(
+        w * np.einsum("i,j,k->ijk", *vectors)
+        for w, vectors in zip((3.0, 1.5), components)
+    )
+    factors, weights, _, converged = cp_decomposition(
+        tensor, 2, max_iter=500, tol=1e-12
+    )
+    assert converged
+    np.testing.assert_allclose(weights, [3.0, 1.5], rtol=1e-6)
+    for j, vectors in enumerate(components):
+        for factor, vector in zip(factors, vectors):
+            assert abs(factor[:, j] @ vector) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_zero_tensor_and_one_layer():
+    factors, weights, n_iter, converged = cp_decomposition(np.zeros((3, 2)), 1)
+    assert converged and n_iter == 0 and np.all(weights == 0)
+    assert all(np.all(np.isfinite(f)) for f in factors)
+    vector = np.array([3.0, 4.0])
+    factors, weights, _, _ = cp_decomposition(vector, 1)
+    np.testing.assert_allclose(np.abs(factors[0][:, 0]), [0.6, 0.8])
+    assert weights[0] == pytest.approx(5.0)
+
+
+def test_decomposition_reports_non_convergence():
+    rng = np.random.RandomState(4)
+    tensor = rng.standard_normal((5, 5, 5))
+    *_, n_iter, converged = cp_decomposition(tensor, 3, max_iter=2, tol=0.0)
+    assert n_iter == 2 and not converged
