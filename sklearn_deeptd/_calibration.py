@@ -76,11 +76,21 @@ def _greedy_signs(X, target, sample_weight, vectors, activations):
     return signs
 
 
-def _least_squares(outputs, y, sample_weight):
+def fit_branch_weights(outputs, y, sample_weight):
+    """Weighted least-squares branch weights and intercept for branch outputs."""
     design = np.hstack([np.ones((outputs.shape[0], 1)), outputs])
     root = np.sqrt(sample_weight)[:, None]
     coef, *_ = np.linalg.lstsq(design * root, y * root[:, 0], rcond=None)
     return coef[1:], coef[0]
+
+
+def random_unit_kernels(kernel_sizes, rank, random_state):
+    """Kernels with standard Gaussian entries, each row normalised to unit norm."""
+    kernels = []
+    for size in kernel_sizes:
+        kernel = random_state.standard_normal((rank, size))
+        kernels.append(kernel / np.linalg.norm(kernel, axis=1, keepdims=True))
+    return kernels
 
 
 def resolve_signs_and_scale(X, y, sample_weight, factors, activations):
@@ -121,6 +131,6 @@ def resolve_signs_and_scale(X, y, sample_weight, factors, activations):
         # Later branches are chosen against what the earlier ones leave unexplained.
         resolved = [k[: branch + 1] for k in kernels]
         outputs = forward(X, resolved, activations)
-        weights, intercept = _least_squares(outputs, y, sample_weight)
+        weights, intercept = fit_branch_weights(outputs, y, sample_weight)
         residual = y - outputs @ weights - intercept
     return kernels, weights, intercept

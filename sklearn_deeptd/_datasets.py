@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_array, check_random_state
 
 from ._activations import resolve_activations
+from ._calibration import random_unit_kernels
 from ._kernel_sizes import check_kernel_sizes
 from ._network import forward
 
@@ -23,14 +24,6 @@ def _check_n_samples(n_samples):
     if n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
     return int(n_samples)
-
-
-def _draw_kernels(rng, kernel_sizes, rank):
-    kernels = []
-    for size in kernel_sizes:
-        kernel = rng.standard_normal((rank, size))
-        kernels.append(kernel / np.linalg.norm(kernel, axis=1, keepdims=True))
-    return kernels
 
 
 def _is_operational(branch_outputs, weights):
@@ -171,7 +164,7 @@ class PlantedCNNDataset(BaseEstimator):
         rng = check_random_state(self.random_state)
         n_features = int(np.prod(kernel_sizes))
         for _ in range(MAX_REDRAWS):
-            kernels = _draw_kernels(rng, kernel_sizes, rank)
+            kernels = random_unit_kernels(kernel_sizes, rank, rng)
             if rank == 1:
                 weights = np.ones(1)
             else:

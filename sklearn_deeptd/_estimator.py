@@ -15,11 +15,15 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATIONS, resolve_activations
-from ._calibration import resolve_signs_and_scale
+from ._calibration import (
+    fit_branch_weights,
+    random_unit_kernels,
+    resolve_signs_and_scale,
+)
 from ._decomposition import cp_decomposition
 from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
 from ._moment import moment_vector, tensorize, weighted_mean_and_std
-from ._network import predict_network
+from ._network import forward, predict_network
 from ._refinement import refine
 
 # The sign search only needs a subsample; it is drawn from random_state.
@@ -99,10 +103,17 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     refine : bool, default=True
         Refine all kernels, branch weights and the intercept by minimising the
         squared loss, starting from the DeepTD estimate.
+    init : {"deeptd", "random"}, default="deeptd"
+        Where the network starts. ``"deeptd"`` is the DeepTD estimate (moment,
+        decomposition, signs and scale). ``"random"`` draws unit-norm Gaussian
+        kernels from ``random_state`` and fits only the branch weights and
+        intercept: the random start of ordinary training, as a baseline to
+        measure what DeepTD adds (use it with ``refine=True``).
     random_state : int, RandomState instance or None, default=None
-        Draws the subsample of at most 4096 rows used to choose kernel signs, and
+        Draws the subsample of at most 4096 rows used to choose kernel signs,
         completes the decomposition's start when a kernel is shorter than
-        ``rank``. Pass an int for reproducible fits.
+        ``rank``, and draws the random start with ``init="random"``. Pass an int
+        for reproducible fits.
     verbose : int, default=0
         Print progress of the decomposition and the refinement when positive.
 
@@ -111,7 +122,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     kernels_ : list of ndarray of shape (rank, d_l)
         Fitted kernels, input layer first. Only their directions are identified.
     td_kernels_ : list of ndarray of shape (rank, d_l)
-        Unit-norm DeepTD estimates with resolved signs, before refinement.
+        The unit-norm starting kernels, before refinement: the DeepTD estimate
+        with resolved signs, or the random start with ``init="random"``.
     weights_ : ndarray of shape (rank,)
         Weight of each branch in the output.
     intercept_ : float
@@ -174,6 +186,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "refine": ["boolean"],
+        "init": [StrOptions({"deeptd", "random"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -189,6 +202,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         max_iter=100,
         tol=1e-7,
         refine=True,
+        init="deeptd",
         random_state=None,
         verbose=0,
     ):
@@ -200,6 +214,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.refine = refine
+        self.init = init
         self.random_state = random_state
         self.verbose = verbose
 
@@ -251,45 +266,39 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         if constant:
             return self._fit_mean(y_mean, "the targets are constant")
         y_standard = (y - y_mean) / y_scale
-        moment = moment_vector(
-            X,
-            y_standard if self.center else y / y_scale,
-            sample_weight,
-            center=self.center,
-        )
-        if _moment_is_negligible(X, moment, sample_weight):
-            return self._fit_mean(y_mean, "the moment tensor is zero")
-
         random_state = check_random_state(self.random_state)
-        factors, component_weights, n_iter, converged = cp_decomposition(
-            tensorize(moment, self.kernel_sizes_),
-            self.rank,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            random_state=random_state,
-        )
-        if self.verbose:
-            print(
-                f"[DeepTDRegressor] decomposition: rank {self.rank}, {n_iter} "
-                f"sweeps, component weights {np.round(component_weights, 6)}"
-            )
-        if not converged:
-            warnings.warn(
-                f"The rank-{self.rank} decomposition of the moment tensor did not "
-                f"converge within max_iter={self.max_iter} sweeps; increase "
-                "max_iter or tol.",
-                ConvergenceWarning,
-            )
-
         search_rows = self._search_rows(X.shape[0], random_state)
         search_weight = sample_weight[search_rows] / sample_weight[search_rows].sum()
-        kernels, weights, intercept = resolve_signs_and_scale(
-            X[search_rows],
-            y_standard[search_rows],
-            search_weight,
-            factors,
-            activations,
-        )
+        if self.init == "random":
+            # The baseline users would otherwise run: train the same network from
+            # random unit-norm kernels, with least-squares output weights.
+            # A derived stream: drawn straight from random_state, the start would
+            # equal a PlantedCNNDataset planted with the same seed.
+            start_state = np.random.RandomState(random_state.randint(2**31 - 1))
+            kernels = random_unit_kernels(self.kernel_sizes_, self.rank, start_state)
+            weights, intercept = fit_branch_weights(
+                forward(X[search_rows], kernels, activations),
+                y_standard[search_rows],
+                search_weight,
+            )
+            n_iter = 0
+        else:
+            moment = moment_vector(
+                X,
+                y_standard if self.center else y / y_scale,
+                sample_weight,
+                center=self.center,
+            )
+            if _moment_is_negligible(X, moment, sample_weight):
+                return self._fit_mean(y_mean, "the moment tensor is zero")
+            factors, n_iter = self._decompose(moment, random_state)
+            kernels, weights, intercept = resolve_signs_and_scale(
+                X[search_rows],
+                y_standard[search_rows],
+                search_weight,
+                factors,
+                activations,
+            )
         self.td_kernels_ = [kernel.copy() for kernel in kernels]
         self.n_iter_ = n_iter
 
@@ -319,6 +328,28 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self.weights_ = weights * y_scale
         self.intercept_ = float(y_mean + intercept * y_scale)
         return self
+
+    def _decompose(self, moment, random_state):
+        factors, component_weights, n_iter, converged = cp_decomposition(
+            tensorize(moment, self.kernel_sizes_),
+            self.rank,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            random_state=random_state,
+        )
+        if self.verbose:
+            print(
+                f"[DeepTDRegressor] decomposition: rank {self.rank}, {n_iter} "
+                f"sweeps, component weights {np.round(component_weights, 6)}"
+            )
+        if not converged:
+            warnings.warn(
+                f"The rank-{self.rank} decomposition of the moment tensor did not "
+                f"converge within max_iter={self.max_iter} sweeps; increase "
+                "max_iter or tol.",
+                ConvergenceWarning,
+            )
+        return factors, n_iter
 
     def _search_rows(self, n_samples, random_state):
         if n_samples <= SIGN_SEARCH_SAMPLES:

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline
@@ -185,3 +186,20 @@ def test_per_layer_activations():
     model = DeepTDRegressor(activation=("tanh", "relu"), random_state=0).fit(X, y)
     assert model.activations_ == ("tanh", "relu", "identity")
     assert kernel_correlation(planted.kernels_, model.kernels_).min() > 0.99
+
+
+def test_random_init_is_the_training_baseline(planted_data):
+    planted, X, y = planted_data
+    random_start = DeepTDRegressor((4, 4, 4), init="random", refine=False)
+    random_start.set_params(random_state=0).fit(X, y)
+    deeptd = DeepTDRegressor((4, 4, 4), refine=False, random_state=0).fit(X, y)
+    # The random start is reproducible, unit norm, and far worse than DeepTD's
+    # (also with the seed that planted the network).
+    again = clone(random_start).fit(X, y)
+    for a, b in zip(random_start.td_kernels_, again.td_kernels_):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0)
+    random_corr = kernel_correlation(planted.kernels_, random_start.kernels_)
+    deeptd_corr = kernel_correlation(planted.kernels_, deeptd.kernels_)
+    assert random_corr.mean() < deeptd_corr.mean()
+    assert random_start.n_iter_ == 0
