@@ -203,3 +203,22 @@ def test_random_init_is_the_training_baseline(planted_data):
     deeptd_corr = kernel_correlation(planted.kernels_, deeptd.kernels_)
     assert random_corr.mean() < deeptd_corr.mean()
     assert random_start.n_iter_ == 0
+
+
+def test_refine_samples_bounds_the_refinement(planted_data):
+    planted, X, y = planted_data
+    everything = DeepTDRegressor((4, 4, 4), refine_samples=None, random_state=0)
+    everything.fit(X, y)
+    # A budget covering every row refines on all of them, without a draw.
+    covering = DeepTDRegressor((4, 4, 4), refine_samples=len(X), random_state=0)
+    covering.fit(X, y)
+    for a, b in zip(everything.kernels_, covering.kernels_):
+        np.testing.assert_array_equal(a, b)
+    # A smaller budget refines on a reproducible subsample: a different fit
+    # that still recovers the planted network.
+    subsample = DeepTDRegressor((4, 4, 4), refine_samples=200, random_state=0)
+    subsample.fit(X, y)
+    again = clone(subsample).fit(X, y)
+    np.testing.assert_array_equal(subsample.kernels_[0], again.kernels_[0])
+    assert not np.array_equal(subsample.kernels_[0], everything.kernels_[0])
+    assert kernel_correlation(planted.kernels_, subsample.kernels_).min() > 0.99
