@@ -342,8 +342,8 @@ FIT_CASES = [
     (
         "kernel-sizes-string",
         _fit(kernel_sizes="3,4"),
-        ValueError,
-        "kernel_sizes must be a sequence of positive integers, got '3,4'",
+        InvalidParameterError,
+        "'kernel_sizes' parameter .* array-like. Got '3,4' instead",
     ),
     # Activations.
     (
