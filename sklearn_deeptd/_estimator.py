@@ -195,8 +195,23 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
 
     The moment does not reveal signs or scale. For each branch the per-layer
     signs are chosen to maximise the absolute correlation of the branch output
-    with the targets (every pattern is tried up to depth 12, one flip at a time
-    beyond), then branch weights and intercept are fitted by least squares.
+    with the targets on at most 4096 rows, then branch weights and intercept
+    are fitted by least squares. Up to depth 12 every one of the ``2**D``
+    patterns is tried; patterns share their prefixes, so with kernels of size
+    at least 2 the search costs at most about ``2 * D`` forward passes over
+    the subsample. Beyond depth 12 signs are flipped one at a time while the
+    correlation improves. Patterns that an activation's symmetry makes
+    equivalent (an odd hidden activation: flipping its layer and the next one;
+    an odd output activation: the output kernel's sign, which the branch weight
+    absorbs) score the same, and ties go to the positive correlation with
+    fewer flips, so the choice is deterministic. Later branches are chosen
+    against what the earlier ones leave unexplained.
+
+    Refinement minimises the weighted squared loss over every kernel, branch
+    weight and the intercept with L-BFGS (analytic gradients) on at most
+    ``refine_samples`` rows; it stops when the loss decreases by less than
+    ``tol`` (relative) or the gradient vanishes, and warns with a
+    ``ConvergenceWarning`` when it stops on ``max_iter`` instead.
 
     References
     ----------
