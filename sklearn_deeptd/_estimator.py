@@ -22,9 +22,15 @@ from ._calibration import (
 )
 from ._decomposition import cp_decomposition
 from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
-from ._moment import moment_vector, tensorize, weighted_mean_and_std
+from ._moment import (
+    check_finite_product,
+    cross_product,
+    tensorize,
+    weighted_mean_and_std,
+)
 from ._network import forward, predict_network
 from ._refinement import refine
+from ._streaming import MomentStatistics, Reservoir
 
 # The sign search only needs a subsample; it is drawn from random_state.
 SIGN_SEARCH_SAMPLES = 4096
@@ -33,6 +39,9 @@ SIGN_SEARCH_SAMPLES = 4096
 # networks and for noise to average out (see the README's budget measurement),
 # while a fit on millions of rows costs a few passes over X, not hundreds.
 REFINE_SAMPLES = 5000
+
+# predict evaluates the network on blocks of this many rows.
+PREDICT_BLOCK_ROWS = 2**12
 
 # ||T|| is at most the root mean square norm of the rows of X (y standardised),
 # so this ratio measures how much of X correlates with y at all.
@@ -45,10 +54,26 @@ def _standardised_targets(y, sample_weight):
     return mean, scale, constant
 
 
-def _moment_is_negligible(X, moment, sample_weight):
-    row_norm2 = np.einsum("ij,ij->i", X, X)
-    rms = np.sqrt(sample_weight @ row_norm2)
-    return rms == 0 or np.linalg.norm(moment) <= ZERO_MOMENT_RATIO * rms
+def _moment_is_negligible(X_sample, moment, sample_weight):
+    # The root mean square row norm is estimated on the sign-search rows (a
+    # uniform subsample), not on all of X: the ratio is only an order of
+    # magnitude, and a second pass over X would double the cost of a fit.
+    norm = np.linalg.norm(moment)
+    if norm == 0:
+        return True
+    rms = np.sqrt(sample_weight @ np.einsum("ij,ij->i", X_sample, X_sample))
+    return bool(rms > 0 and norm <= ZERO_MOMENT_RATIO * rms)
+
+
+def _standardised_rows(X, y, sample_weight, rows, y_mean, y_scale):
+    """Float64 copies of a subsample, standardised targets, weights summing to one.
+
+    ``rows`` is ``slice(None)`` (all rows, no copy of float64 C-ordered X) or
+    sorted indices.
+    """
+    X_rows = np.ascontiguousarray(X[rows], dtype=np.float64)
+    weight = sample_weight[rows]
+    return X_rows, (y[rows] - y_mean) / y_scale, weight / weight.sum()
 
 
 def _nested_subsamples(n_samples, sizes, random_state):
@@ -254,7 +279,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training inputs; ``n_features`` must be the product of the kernel
-            sizes.
+            sizes. float64 and float32 arrays of either memory order are used
+            as they are, without a copy; other dtypes are converted to float64.
         y : array-like of shape (n_samples,)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -266,12 +292,14 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self : DeepTDRegressor
             The fitted estimator.
         """
+        self._reset_stream()
+        # Finiteness is checked on the moment (one pass over X, not two).
         X, y = validate_data(
             self,
             X,
             y,
-            dtype=np.float64,
-            order="C",
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=False,
             y_numeric=True,
             ensure_min_samples=2,
         )
@@ -280,7 +308,116 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         sample_weight = sample_weight / sample_weight.sum()
-        n_features = X.shape[1]
+        activations = self._setup(X.shape[1])
+        y_mean, y_scale, constant = _standardised_targets(y, sample_weight)
+        name = type(self).__name__
+        if constant or self.init == "random":
+            # No moment to read X with: one pass to check it is finite.
+            moment = None
+            check_finite_product(
+                X, sample_weight, cross_product(X, sample_weight), name
+            )
+            if constant:
+                return self._fit_mean(y_mean, "the targets are constant")
+        else:
+            offset = y_mean if self.center else 0.0
+            multipliers = sample_weight * ((y - offset) / y_scale)
+            moment = cross_product(X, multipliers)
+            check_finite_product(X, multipliers, moment, name)
+            del multipliers
+        random_state = check_random_state(self.random_state)
+        return self._calibrate(
+            moment, X, y, sample_weight, y_mean, y_scale, activations, random_state
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add a batch of samples to the moment and update the network.
+
+        The moment's sufficient statistics (weighted sums of ``y x``, ``x``,
+        ``y``, ``y^2`` and of the weights) are accumulated exactly, so after
+        any split of the data into batches the DeepTD moment, and therefore the
+        decomposition, equals that of one ``fit(refine=False)`` on the
+        concatenated batches (to rounding). Signs, scale, branch weights,
+        intercept and the refinement need rows: they use a uniform reservoir
+        sample of at most ``max(4096, refine_samples)`` rows of the stream
+        (``refine_samples=None`` counts as 5000), kept by reservoir sampling
+        drawn from ``random_state``; memory stays bounded by that reservoir
+        and one batch. The network is recomputed from the statistics and the
+        reservoir after every call, so predictions are available after each
+        one; while all rows seen fit in the reservoir, the result is that of
+        ``fit`` on their concatenation. ``fit`` discards the stream, and a
+        ``partial_fit`` after ``fit`` starts a new one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of inputs; every batch must have the same number of
+            features as the first.
+        y : array-like of shape (n_samples,)
+            Targets of the batch.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples (see :meth:`fit`).
+
+        Returns
+        -------
+        self : DeepTDRegressor
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "_statistics")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=False,
+            y_numeric=True,
+            reset=first_call,
+        )
+        y = np.asarray(y, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        activations = self._setup(X.shape[1])
+        if first_call:
+            capacity = max(
+                SIGN_SEARCH_SAMPLES,
+                REFINE_SAMPLES if self.refine_samples is None else self.refine_samples,
+            )
+            self._statistics = MomentStatistics(X.shape[1])
+            self._reservoir = Reservoir(capacity, X.shape[1])
+            self._reservoir_random_state = check_random_state(self.random_state)
+        self._statistics.update(X, y, sample_weight, type(self).__name__)
+        self._reservoir.update(X, y, sample_weight, self._reservoir_random_state)
+
+        statistics = self._statistics
+        y_mean, y_scale = statistics.mean_and_std()
+        if statistics.sum_w <= 0:
+            raise ValueError("The samples seen so far have zero total weight.")
+        if y_scale <= 1e-12 * max(abs(y_mean), np.finfo(np.float64).tiny):
+            return self._fit_mean(y_mean, "the targets are constant")
+        moment = statistics.moment(center=self.center) / y_scale
+        reservoir = self._reservoir
+        weight = reservoir.sample_weight
+        if weight.sum() <= 0:
+            return self._fit_mean(y_mean, "the reservoir rows have zero weight")
+        return self._calibrate(
+            moment,
+            reservoir.X,
+            reservoir.y,
+            weight / weight.sum(),
+            y_mean,
+            y_scale,
+            activations,
+            check_random_state(self.random_state),
+        )
+
+    def _reset_stream(self):
+        for name in ("_statistics", "_reservoir", "_reservoir_random_state"):
+            if hasattr(self, name):
+                delattr(self, name)
+
+    def _setup(self, n_features):
         if self.kernel_sizes is None:
             self.kernel_sizes_ = default_kernel_sizes(n_features)
         else:
@@ -289,18 +426,25 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             self.activation, self.output_activation, len(self.kernel_sizes_)
         )
         self.activations_ = tuple(activation.name for activation in activations)
+        return activations
 
-        y_mean, y_scale, constant = _standardised_targets(y, sample_weight)
-        if constant:
-            return self._fit_mean(y_mean, "the targets are constant")
-        y_standard = (y - y_mean) / y_scale
-        random_state = check_random_state(self.random_state)
+    def _calibrate(
+        self, moment, X, y, sample_weight, y_mean, y_scale, activations, random_state
+    ):
+        """Decomposition, signs, scale and refinement from the moment and rows.
+
+        ``X`` holds the rows available (all of them in ``fit``, the reservoir
+        in ``partial_fit``); only subsamples of at most ``refine_samples`` and
+        4096 rows are read, converted to float64.
+        """
         n_samples = X.shape[0]
         refine_size = n_samples if self.refine_samples is None else self.refine_samples
         search_rows, refine_rows = _nested_subsamples(
             n_samples, (SIGN_SEARCH_SAMPLES, refine_size), random_state
         )
-        search_weight = sample_weight[search_rows] / sample_weight[search_rows].sum()
+        X_search, y_search, search_weight = _standardised_rows(
+            X, y, sample_weight, search_rows, y_mean, y_scale
+        )
         if self.init == "random":
             # The baseline users would otherwise run: train the same network from
             # random unit-norm kernels, with least-squares output weights.
@@ -309,36 +453,23 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             start_state = np.random.RandomState(random_state.randint(2**31 - 1))
             kernels = random_unit_kernels(self.kernel_sizes_, self.rank, start_state)
             weights, intercept = fit_branch_weights(
-                forward(X[search_rows], kernels, activations),
-                y_standard[search_rows],
-                search_weight,
+                forward(X_search, kernels, activations), y_search, search_weight
             )
             n_iter = 0
         else:
-            moment = moment_vector(
-                X,
-                y_standard if self.center else y / y_scale,
-                sample_weight,
-                center=self.center,
-            )
-            if _moment_is_negligible(X, moment, sample_weight):
+            if _moment_is_negligible(X_search, moment, search_weight):
                 return self._fit_mean(y_mean, "the moment tensor is zero")
             factors, n_iter = self._decompose(moment, random_state)
             kernels, weights, intercept = resolve_signs_and_scale(
-                X[search_rows],
-                y_standard[search_rows],
-                search_weight,
-                factors,
-                activations,
+                X_search, y_search, search_weight, factors, activations
             )
+        del X_search
         self.td_kernels_ = [kernel.copy() for kernel in kernels]
         self.n_iter_ = n_iter
 
         if self.refine:
             refined = refine(
-                X[refine_rows],
-                y_standard[refine_rows],
-                sample_weight[refine_rows] / sample_weight[refine_rows].sum(),
+                *_standardised_rows(X, y, sample_weight, refine_rows, y_mean, y_scale),
                 kernels,
                 weights,
                 intercept,
@@ -356,8 +487,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 )
 
         kernels, weights = _flip_to_positive_weights(kernels, weights, activations[-1])
-        self.kernels_ = [np.array(kernel) for kernel in kernels]
-        self.weights_ = weights * y_scale
+        self.kernels_ = [np.array(kernel, dtype=np.float64) for kernel in kernels]
+        self.td_kernels_ = [np.asarray(k, dtype=np.float64) for k in self.td_kernels_]
+        self.weights_ = np.asarray(weights * y_scale, dtype=np.float64)
         self.intercept_ = float(y_mean + intercept * y_scale)
         return self
 
@@ -414,8 +546,18 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             Predicted targets.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         activations = [ACTIVATIONS[name] for name in self.activations_]
-        return predict_network(
-            X, self.kernels_, self.weights_, self.intercept_, activations
-        )
+        # Blocks of rows, converted to C-ordered float64 one at a time, keep the
+        # extra memory bounded for float32 or F-ordered inputs.
+        y_pred = np.empty(X.shape[0])
+        for start in range(0, X.shape[0], PREDICT_BLOCK_ROWS):
+            rows = slice(start, start + PREDICT_BLOCK_ROWS)
+            y_pred[rows] = predict_network(
+                np.ascontiguousarray(X[rows], dtype=np.float64),
+                self.kernels_,
+                self.weights_,
+                self.intercept_,
+                activations,
+            )
+        return y_pred
