@@ -62,12 +62,14 @@ def cross_product(X, v):
         ``X.T @ v`` in float64.
     """
     v = np.asarray(v, dtype=X.dtype)
-    if X.dtype == np.float64 or X.shape[0] <= FLOAT32_BLOCK_ROWS:
-        return np.asarray(X.T @ v, dtype=np.float64)
-    product = np.zeros(X.shape[1])
-    for start in range(0, X.shape[0], FLOAT32_BLOCK_ROWS):
-        stop = start + FLOAT32_BLOCK_ROWS
-        product += X[start:stop].T @ v[start:stop]
+    # Non-finite entries of X are reported by check_finite_product.
+    with np.errstate(invalid="ignore", over="ignore"):
+        if X.dtype == np.float64 or X.shape[0] <= FLOAT32_BLOCK_ROWS:
+            return np.asarray(X.T @ v, dtype=np.float64)
+        product = np.zeros(X.shape[1])
+        for start in range(0, X.shape[0], FLOAT32_BLOCK_ROWS):
+            stop = start + FLOAT32_BLOCK_ROWS
+            product += X[start:stop].T @ v[start:stop]
     return product
 
 
