@@ -170,12 +170,14 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     kernels_ : list of ndarray of shape (rank, d_l)
-        Fitted kernels, input layer first. Only their directions are identified.
+        Fitted kernels, input layer first, float64 whatever the dtype of ``X``.
+        Only their directions are identified.
     td_kernels_ : list of ndarray of shape (rank, d_l)
-        The unit-norm starting kernels, before refinement: the DeepTD estimate
-        with resolved signs, or the random start with ``init="random"``.
+        The unit-norm starting kernels (float64), before refinement: the DeepTD
+        estimate with resolved signs, or the random start with
+        ``init="random"``.
     weights_ : ndarray of shape (rank,)
-        Weight of each branch in the output.
+        Weight of each branch in the output (float64).
     intercept_ : float
         Constant added to the output.
     kernel_sizes_ : tuple of int
@@ -205,6 +207,20 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     does not average to zero, inputs that are roughly Gaussian (standardise
     them), and of the order of ``sum(kernel_sizes)`` samples. Its estimate has a
     bias for nonlinear networks that refinement removes.
+
+    The data cost of a fit is one pass over ``X``: the moment is the single
+    product ``X.T @ (w * (y - mean y))``, which also reveals NaN or infinite
+    entries, so ``X`` is neither copied, centred, nor checked in a separate
+    pass. float64 and float32 inputs of either memory order are used in place;
+    float32 products are summed in float64 over blocks of 65536 rows, and every
+    fitted attribute is float64. The sign search and the refinement read only
+    their subsamples (at most 4096 and ``refine_samples`` rows), converted to
+    float64. The products run in the BLAS numpy links to, so
+    ``threadpoolctl.threadpool_limits`` applies and, inside
+    ``GridSearchCV(n_jobs=...)``, joblib's limit of one BLAS thread per worker
+    avoids oversubscription; the estimator starts no threads of its own.
+    :meth:`partial_fit` streams data in batches with exact sufficient
+    statistics (see its docstring).
 
     The moment does not reveal signs or scale. For each branch the per-layer
     signs are chosen to maximise the absolute correlation of the branch output

@@ -113,10 +113,11 @@ def test_float32_input_is_read_as_float32(order):
     np.testing.assert_allclose(model32.predict(X32), model64.predict(X), atol=1e-4)
 
 
-def test_float32_product_accumulates_blocks_in_float64():
+def test_float32_product_accumulates_blocks_in_float64(monkeypatch):
+    monkeypatch.setattr("sklearn_deeptd._moment.FLOAT32_BLOCK_ROWS", 4096)
     rng = np.random.RandomState(0)
-    X = rng.standard_normal((200_000, 4)).astype(np.float32)
-    v = rng.standard_normal(200_000)
+    X = rng.standard_normal((100_000, 4)).astype(np.float32)
+    v = rng.standard_normal(100_000)
     exact = X.astype(np.float64).T @ v.astype(np.float32).astype(np.float64)
     got = cross_product(X, v)
     assert got.dtype == np.float64
