@@ -76,6 +76,26 @@ def _standardised_rows(X, y, sample_weight, rows, y_mean, y_scale):
     return X_rows, (y[rows] - y_mean) / y_scale, weight / weight.sum()
 
 
+def _ordered_sample(n_samples, size, random_state):
+    """``size`` distinct rows in uniformly random order, in O(size) work.
+
+    ``RandomState.choice(replace=False)`` permutes all ``n_samples`` indices
+    (0.1 s at 10^6 rows, a third of a pass over a 10^6 x 512 X). Drawing with
+    replacement and keeping first occurrences gives the same distribution:
+    every ordered tuple of distinct rows is equally likely, so each prefix is a
+    uniform subsample.
+    """
+    if 4 * size > n_samples:
+        return random_state.permutation(n_samples)[:size]
+    chosen = np.empty(0, dtype=np.intp)
+    while chosen.size < size:
+        draws = random_state.randint(0, n_samples, size=2 * (size - chosen.size) + 16)
+        combined = np.concatenate([chosen, draws])
+        _, first = np.unique(combined, return_index=True)
+        chosen = combined[np.sort(first)][:size]
+    return chosen
+
+
 def _nested_subsamples(n_samples, sizes, random_state):
     """Sorted uniform subsamples of the given sizes, each inside the next larger.
 
@@ -84,7 +104,7 @@ def _nested_subsamples(n_samples, sizes, random_state):
     """
     if min(sizes) >= n_samples:
         return [slice(None)] * len(sizes)
-    order = random_state.choice(n_samples, min(max(sizes), n_samples), replace=False)
+    order = _ordered_sample(n_samples, min(max(sizes), n_samples), random_state)
     return [
         slice(None) if size >= n_samples else np.sort(order[:size]) for size in sizes
     ]
