@@ -71,7 +71,12 @@ def _standardised_rows(X, y, sample_weight, rows, y_mean, y_scale):
     ``rows`` is ``slice(None)`` (all rows, no copy of float64 C-ordered X) or
     sorted indices.
     """
-    X_rows = np.ascontiguousarray(X[rows], dtype=np.float64)
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        # Gathering rows of an F-ordered array column by column reads each
+        # column forwards instead of jumping n entries per element.
+        X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
+    else:
+        X_rows = np.ascontiguousarray(X[rows], dtype=np.float64)
     weight = sample_weight[rows]
     return X_rows, (y[rows] - y_mean) / y_scale, weight / weight.sum()
 
