@@ -31,9 +31,21 @@ from ._moment import (
 from ._network import forward, predict_network
 from ._refinement import refine
 from ._streaming import MomentStatistics, Reservoir
+from ._validation import (
+    check_not_strings,
+    input_scale,
+    normalised_sample_weight,
+    stable_norm,
+    weighted_rms_row_norm,
+)
 
 # The sign search only needs a subsample; it is drawn from random_state.
 SIGN_SEARCH_SAMPLES = 4096
+
+# Starts of the decomposition with n_init="auto": the HOSVD start alone can stop
+# at a worse local optimum of a noisy moment, and a start costs only O(n_features)
+# per sweep, nothing beside the pass over X.
+DECOMPOSITION_STARTS = 10
 
 # Rows the refinement touches by default: enough for exact recovery of planted
 # networks and for noise to average out (see the README's budget measurement),
@@ -42,6 +54,9 @@ REFINE_SAMPLES = 5000
 
 # predict evaluates the network on blocks of this many rows.
 PREDICT_BLOCK_ROWS = 2**12
+
+# The input scale is estimated on at most about this many evenly spaced rows.
+SCALE_SAMPLES = 4096
 
 # ||T|| is at most the root mean square norm of the rows of X (y standardised),
 # so this ratio measures how much of X correlates with y at all.
@@ -58,10 +73,11 @@ def _moment_is_negligible(X_sample, moment, sample_weight):
     # The root mean square row norm is estimated on the sign-search rows (a
     # uniform subsample), not on all of X: the ratio is only an order of
     # magnitude, and a second pass over X would double the cost of a fit.
-    norm = np.linalg.norm(moment)
+    # Both norms overflow-safe: X of scale 1e200 or 1e-200 is not "zero".
+    norm = stable_norm(moment)
     if norm == 0:
         return True
-    rms = np.sqrt(sample_weight @ np.einsum("ij,ij->i", X_sample, X_sample))
+    rms = weighted_rms_row_norm(X_sample, sample_weight)
     return bool(rms > 0 and norm <= ZERO_MOMENT_RATIO * rms)
 
 
@@ -183,12 +199,19 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         ``random_state`` (all rows when there are fewer). It bounds the cost of
         refining a large data set to a few passes over ``X``; ``None`` refines
         on every row.
+    n_init : "auto" or int, default="auto"
+        Number of starts; the best is kept. With ``init="deeptd"``, starts of
+        the decomposition (the HOSVD start, then random ones), keeping the
+        smallest approximation error: a noisy moment can hold local optima
+        that the HOSVD start alone does not escape; ``"auto"`` means 10, at a
+        cost that does not depend on ``n_samples``. With ``init="random"``,
+        random networks, each refined, keeping the lowest training loss (the
+        restarts of ordinary training); ``"auto"`` means 1.
     random_state : int, RandomState instance or None, default=None
         Draws the subsample of at most 4096 rows used to choose kernel signs
-        (nested in the ``refine_samples`` rows of the refinement), completes the
-        decomposition's start when a kernel is shorter than ``rank``, and draws
-        the random start with ``init="random"``. Pass an int for reproducible
-        fits.
+        (nested in the ``refine_samples`` rows of the refinement), the random
+        starts of the decomposition, and the random networks of
+        ``init="random"``. Pass an int for reproducible fits.
     verbose : int, default=0
         Print progress of the decomposition and the refinement when positive.
 
@@ -249,8 +272,23 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
 
     The moment does not reveal signs or scale. For each branch the per-layer
     signs are chosen to maximise the absolute correlation of the branch output
-    with the targets (every pattern is tried up to depth 12, one flip at a time
-    beyond), then branch weights and intercept are fitted by least squares.
+    with the targets on at most 4096 rows, then branch weights and intercept
+    are fitted by least squares. Up to depth 12 every one of the ``2**D``
+    patterns is tried; patterns share their prefixes, so with kernels of size
+    at least 2 the search costs at most about ``2 * D`` forward passes over
+    the subsample. Beyond depth 12 signs are flipped one at a time while the
+    correlation improves. Patterns that an activation's symmetry makes
+    equivalent (an odd hidden activation: flipping its layer and the next one;
+    an odd output activation: the output kernel's sign, which the branch weight
+    absorbs) score the same, and ties go to the positive correlation with
+    fewer flips, so the choice is deterministic. Later branches are chosen
+    against what the earlier ones leave unexplained.
+
+    Refinement minimises the weighted squared loss over every kernel, branch
+    weight and the intercept with L-BFGS (analytic gradients) on at most
+    ``refine_samples`` rows; it stops when the loss decreases by less than
+    ``tol`` (relative) or the gradient vanishes, and warns with a
+    ``ConvergenceWarning`` when it stops on ``max_iter`` instead.
 
     References
     ----------
@@ -279,6 +317,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         "refine": ["boolean"],
         "init": [StrOptions({"deeptd", "random"})],
         "refine_samples": [Interval(Integral, 2, None, closed="left"), None],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -296,6 +335,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         refine=True,
         init="deeptd",
         refine_samples=REFINE_SAMPLES,
+        n_init="auto",
         random_state=None,
         verbose=0,
     ):
@@ -309,6 +349,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self.refine = refine
         self.init = init
         self.refine_samples = refine_samples
+        self.n_init = n_init
         self.random_state = random_state
         self.verbose = verbose
 
@@ -320,13 +361,22 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training inputs; ``n_features`` must be the product of the kernel
-            sizes. float64 and float32 arrays of either memory order are used
-            as they are, without a copy; other dtypes are converted to float64.
+            sizes. Dense, finite, real numbers only: sparse matrices raise a
+            ``TypeError`` (convert them with ``.toarray()``), strings, complex
+            numbers, NaN and infinity a ``ValueError``. Inputs whose root mean
+            square entry is below 1e-6 or above 1e6 are fitted on
+            ``X / scale`` and the first kernel divided by ``scale``, an exact
+            reparametrisation that keeps every quantity finite (the scale is
+            estimated on at most about 4096 evenly spaced rows). float64 and
+            float32 arrays of either memory order are used as they are, without
+            a copy (except at such extreme scales); other dtypes are converted
+            to float64.
         y : array-like of shape (n_samples,)
-            Targets.
+            Targets: finite real numbers (strings raise a ``ValueError``).
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples in the moment and in the loss;
-            an integer weight is equivalent to repeating the sample.
+            Non-negative, finite weights of the samples in the moment and in
+            the loss, not all zero; an integer weight is equivalent to
+            repeating the sample.
 
         Returns
         -------
@@ -334,6 +384,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._reset_stream()
+        check_not_strings(X, "X"), check_not_strings(y, "y")
+        check_not_strings(sample_weight, "sample_weight")
         # Finiteness is checked on the moment (one pass over X, not two).
         X, y = validate_data(
             self,
@@ -348,8 +400,23 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        sample_weight = sample_weight / sample_weight.sum()
+        sample_weight = normalised_sample_weight(sample_weight)
         activations = self._setup(X.shape[1])
+        # Extreme input scales (1e-200, 1e200) are fitted on X / x_scale (a
+        # copy, in that case only); the scale is estimated on evenly spaced
+        # rows, not on all of X.
+        step = max(X.shape[0] // SCALE_SAMPLES, 1)
+        scale_weight = sample_weight[::step]
+        if not scale_weight.max() > 0:
+            scale_weight = np.ones_like(scale_weight)
+        # X is not yet known to be finite: a non-finite scale leaves X alone and
+        # the check on the moment reports the entry.
+        with np.errstate(all="ignore"):
+            x_scale = input_scale(X[::step], normalised_sample_weight(scale_weight))
+        if not np.isfinite(x_scale):
+            x_scale = 1.0
+        if x_scale != 1.0:
+            X = X / x_scale
         y_mean, y_scale, constant = _standardised_targets(y, sample_weight)
         name = type(self).__name__
         if constant or self.init == "random":
@@ -362,13 +429,25 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 return self._fit_mean(y_mean, "the targets are constant")
         else:
             offset = y_mean if self.center else 0.0
-            multipliers = sample_weight * ((y - offset) / y_scale)
+            multipliers = (y - offset) / y_scale
+            if self.center:
+                # Centre again: removes the rounding left in the mean.
+                multipliers -= sample_weight @ multipliers
+            multipliers *= sample_weight
             moment = cross_product(X, multipliers)
             check_finite_product(X, multipliers, moment, name)
             del multipliers
         random_state = check_random_state(self.random_state)
         return self._calibrate(
-            moment, X, y, sample_weight, y_mean, y_scale, activations, random_state
+            moment,
+            X,
+            y,
+            sample_weight,
+            y_mean,
+            y_scale,
+            activations,
+            random_state,
+            x_scale,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -406,6 +485,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             The updated estimator.
         """
         first_call = not hasattr(self, "_statistics")
+        check_not_strings(X, "X"), check_not_strings(y, "y")
+        check_not_strings(sample_weight, "sample_weight")
         X, y = validate_data(
             self,
             X,
@@ -451,6 +532,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             y_scale,
             activations,
             check_random_state(self.random_state),
+            1.0,
         )
 
     def _reset_stream(self):
@@ -470,7 +552,16 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         return activations
 
     def _calibrate(
-        self, moment, X, y, sample_weight, y_mean, y_scale, activations, random_state
+        self,
+        moment,
+        X,
+        y,
+        sample_weight,
+        y_mean,
+        y_scale,
+        activations,
+        random_state,
+        x_scale,
     ):
         """Decomposition, signs, scale and refinement from the moment and rows.
 
@@ -487,57 +578,99 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             X, y, sample_weight, search_rows, y_mean, y_scale
         )
         if self.init == "random":
-            # The baseline users would otherwise run: train the same network from
-            # random unit-norm kernels, with least-squares output weights.
-            # A derived stream: drawn straight from random_state, the start would
-            # equal a PlantedCNNDataset planted with the same seed.
-            start_state = np.random.RandomState(random_state.randint(2**31 - 1))
-            kernels = random_unit_kernels(self.kernel_sizes_, self.rank, start_state)
-            weights, intercept = fit_branch_weights(
-                forward(X_search, kernels, activations), y_search, search_weight
+            starts = self._random_starts(
+                X_search, y_search, search_weight, activations, random_state
             )
             n_iter = 0
         else:
             if _moment_is_negligible(X_search, moment, search_weight):
                 return self._fit_mean(y_mean, "the moment tensor is zero")
             factors, n_iter = self._decompose(moment, random_state)
-            kernels, weights, intercept = resolve_signs_and_scale(
-                X_search, y_search, search_weight, factors, activations
-            )
-        del X_search
-        self.td_kernels_ = [kernel.copy() for kernel in kernels]
-        self.n_iter_ = n_iter
-
-        if self.refine:
-            refined = refine(
-                *_standardised_rows(X, y, sample_weight, refine_rows, y_mean, y_scale),
-                kernels,
-                weights,
-                intercept,
-                activations,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                verbose=self.verbose,
-            )
-            kernels, weights, intercept, self.n_iter_, hit_max_iter = refined
-            if hit_max_iter:
-                warnings.warn(
-                    f"The refinement stopped at max_iter={self.max_iter} L-BFGS "
-                    "iterations before converging; increase max_iter or tol.",
-                    ConvergenceWarning,
+            starts = [
+                resolve_signs_and_scale(
+                    X_search, y_search, search_weight, factors, activations
                 )
-
+            ]
+        del X_search
+        X_refine, y_refine, refine_weight = _standardised_rows(
+            X, y, sample_weight, refine_rows, y_mean, y_scale
+        )
+        fits = [
+            self._refine_start(
+                X_refine, y_refine, refine_weight, start, activations, n_iter
+            )
+            for start in starts
+        ]
+        best = min(range(len(fits)), key=lambda index: fits[index]["loss"])
+        fit = fits[best]
+        if fit["hit_max_iter"]:
+            warnings.warn(
+                f"The refinement stopped at max_iter={self.max_iter} L-BFGS "
+                "iterations before converging; increase max_iter or tol.",
+                ConvergenceWarning,
+            )
+        self.td_kernels_ = [
+            np.array(kernel, dtype=np.float64) for kernel in starts[best][0]
+        ]
+        self.n_iter_ = fit["n_iter"]
+        kernels, weights, intercept = fit["network"]
         kernels, weights = _flip_to_positive_weights(kernels, weights, activations[-1])
         self.kernels_ = [np.array(kernel, dtype=np.float64) for kernel in kernels]
-        self.td_kernels_ = [np.asarray(k, dtype=np.float64) for k in self.td_kernels_]
+        self.kernels_[0] /= x_scale
         self.weights_ = np.asarray(weights * y_scale, dtype=np.float64)
         self.intercept_ = float(y_mean + intercept * y_scale)
         return self
 
+    def _random_starts(self, X, y, sample_weight, activations, random_state):
+        """``n_init`` random networks: unit-norm kernels, least-squares weights."""
+        # A derived stream: drawn straight from random_state, the first start
+        # would equal a PlantedCNNDataset planted with the same seed.
+        start_state = np.random.RandomState(random_state.randint(2**31 - 1))
+        n_starts = 1 if self.n_init == "auto" else self.n_init
+        starts = []
+        for _ in range(n_starts):
+            kernels = random_unit_kernels(self.kernel_sizes_, self.rank, start_state)
+            outputs = forward(X, kernels, activations)
+            starts.append((kernels, *fit_branch_weights(outputs, y, sample_weight)))
+        return starts
+
+    def _refine_start(self, X, y, sample_weight, start, activations, n_iter):
+        """Refine one starting network (only score it when ``refine=False``)."""
+        kernels, weights, intercept = start
+        if not self.refine:
+            outputs = forward(X, kernels, activations)
+            residual = outputs @ weights + intercept - y
+            return {
+                "network": start,
+                "loss": 0.5 * float(sample_weight @ residual**2),
+                "n_iter": n_iter,
+                "hit_max_iter": False,
+            }
+        *network, n_iter, hit_max_iter, loss = refine(
+            X,
+            y,
+            sample_weight,
+            kernels,
+            weights,
+            intercept,
+            activations,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+        )
+        return {
+            "network": network,
+            "loss": loss,
+            "n_iter": n_iter,
+            "hit_max_iter": hit_max_iter,
+        }
+
     def _decompose(self, moment, random_state):
         factors, component_weights, n_iter, converged = cp_decomposition(
-            tensorize(moment, self.kernel_sizes_),
+            # Unit scale: the Gram matrices of a moment of scale 1e200 overflow.
+            tensorize(moment / np.max(np.abs(moment)), self.kernel_sizes_),
             self.rank,
+            n_starts=DECOMPOSITION_STARTS if self.n_init == "auto" else self.n_init,
             max_iter=self.max_iter,
             tol=self.tol,
             random_state=random_state,
@@ -587,6 +720,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             Predicted targets.
         """
         check_is_fitted(self)
+        check_not_strings(X, "X")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         activations = [ACTIVATIONS[name] for name in self.activations_]
         # Blocks of rows, converted to C-ordered float64 one at a time, keep the
