@@ -81,20 +81,33 @@ def _moment_is_negligible(X_sample, moment, sample_weight):
     return bool(rms > 0 and norm <= ZERO_MOMENT_RATIO * rms)
 
 
+def _gathered(X, y, sample_weight, rows):
+    """C-ordered float64 copies of the given rows (no copy for all rows of a
+    C-ordered float64 X)."""
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
+    else:
+        X_rows = np.ascontiguousarray(X[rows], dtype=np.float64)
+    return X_rows, y[rows], sample_weight[rows]
+
+
+def _positions(pool_rows, rows):
+    """Where the sorted ``rows`` sit inside the sorted ``pool_rows``."""
+    if isinstance(rows, slice) or isinstance(pool_rows, slice):
+        return rows
+    return np.searchsorted(pool_rows, rows)
+
+
 def _standardised_rows(X, y, sample_weight, rows, y_mean, y_scale):
     """Float64 copies of a subsample, standardised targets, weights summing to one.
 
     ``rows`` is ``slice(None)`` (all rows, no copy of float64 C-ordered X) or
     sorted indices.
     """
-    if X.flags.f_contiguous and not X.flags.c_contiguous:
-        # Gathering rows of an F-ordered array column by column reads each
-        # column forwards instead of jumping n entries per element.
-        X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
-    else:
-        X_rows = np.ascontiguousarray(X[rows], dtype=np.float64)
-    weight = sample_weight[rows]
-    return X_rows, (y[rows] - y_mean) / y_scale, weight / weight.sum()
+    # Gathering rows of an F-ordered array column by column reads each column
+    # forwards instead of jumping n entries per element.
+    X_rows, y_rows, weight = _gathered(X, y, sample_weight, rows)
+    return X_rows, (y_rows - y_mean) / y_scale, weight / weight.sum()
 
 
 def _ordered_sample(n_samples, size, random_state):
@@ -574,6 +587,12 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         search_rows, refine_rows = _nested_subsamples(
             n_samples, (SIGN_SEARCH_SAMPLES, refine_size), random_state
         )
+        # The two subsamples are nested: gather the larger once (random rows of
+        # a large X cost a cache miss each) and take the smaller from it.
+        if refine_size >= SIGN_SEARCH_SAMPLES:
+            pool_rows, search_rows, refine_rows = refine_rows, search_rows, slice(None)
+            X, y, sample_weight = _gathered(X, y, sample_weight, pool_rows)
+            search_rows = _positions(pool_rows, search_rows)
         X_search, y_search, search_weight = _standardised_rows(
             X, y, sample_weight, search_rows, y_mean, y_scale
         )
