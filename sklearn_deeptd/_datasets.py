@@ -235,7 +235,7 @@ class PlantedCNNDataset(BaseEstimator):
         outputs = forward(X, network["kernels"], network["activations"])
         return outputs @ network["weights"]
 
-    def sample(self, n_samples, *, random_state=None, as_frame=False):
+    def sample(self, n_samples, *, random_state=None, as_frame=False, chunks=None):
         """Draw Gaussian inputs and their labels.
 
         Parameters
@@ -249,12 +249,20 @@ class PlantedCNNDataset(BaseEstimator):
         as_frame : bool, default=False
             Return a pandas DataFrame with columns ``x0, x1, ...`` and a Series
             named ``"y"``.
+        chunks : int or tuple of int, default=None
+            Return lazy ``dask.array`` arrays (needs the ``dask`` extra) with
+            row chunks of this many rows (or these sizes), each generated, where
+            it is computed, from its own seed: one integer drawn from
+            ``random_state`` (or the dataset's stream) combined with the
+            chunk's index. The same call with the same seed gives the same
+            data, and a 10^8-row problem never exists on one machine. The rows
+            differ from those of the in-memory call with the same seed.
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_) or DataFrame
+        X : ndarray of shape (n_samples, n_features_), DataFrame or dask array
             Standard Gaussian inputs.
-        y : ndarray of shape (n_samples,) or Series
+        y : ndarray of shape (n_samples,), Series or dask array
             Labels ``f(X)`` plus noise.
         """
         n_samples = _check_n_samples(n_samples)
@@ -263,6 +271,10 @@ class PlantedCNNDataset(BaseEstimator):
             rng = network["stream"]
         else:
             rng = check_random_state(random_state)
+        if chunks is not None:
+            if as_frame:
+                raise ValueError("as_frame=True cannot be combined with chunks.")
+            return self._lazy_sample(n_samples, chunks, rng, network)
         X = rng.standard_normal((n_samples, self.n_features_))
         y = self.predict(X)
         if network["noise"] > 0:
@@ -272,6 +284,31 @@ class PlantedCNNDataset(BaseEstimator):
             columns = [f"x{i}" for i in range(X.shape[1])]
             return pd.DataFrame(X, columns=columns), pd.Series(y, name="y")
         return X, y
+
+    def _lazy_sample(self, n_samples, chunks, rng, network):
+        from ._dask import import_dask_array, normalise_chunks, planted_chunk
+
+        dask, da = import_dask_array("PlantedCNNDataset.sample(chunks=...)")
+        sizes = normalise_chunks(chunks, n_samples)
+        base_seed = int(rng.randint(2**31 - 1))
+        description = {
+            "kernels": [kernel.copy() for kernel in network["kernels"]],
+            "weights": network["weights"].copy(),
+            "activations": tuple(a.name for a in network["activations"]),
+            "noise": network["noise"],
+            "label_std": network["label_std"],
+        }
+        n_features = network["n_features"]
+        X_blocks, y_blocks = [], []
+        for index, size in enumerate(sizes):
+            pair = dask.delayed(planted_chunk, nout=2, pure=True)(
+                size, n_features, [base_seed, index], description
+            )
+            X_blocks.append(
+                da.from_delayed(pair[0], (size, n_features), dtype=np.float64)
+            )
+            y_blocks.append(da.from_delayed(pair[1], (size,), dtype=np.float64))
+        return da.concatenate(X_blocks, axis=0), da.concatenate(y_blocks)
 
 
 def make_planted_cnn(

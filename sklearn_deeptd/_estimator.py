@@ -20,6 +20,15 @@ from ._calibration import (
     random_unit_kernels,
     resolve_signs_and_scale,
 )
+from ._dask import (
+    as_row_chunked,
+    as_vector_like,
+    chunk_statistics,
+    combine_statistics,
+    import_dask_array,
+    is_dask_array,
+    predict_chunk,
+)
 from ._decomposition import cp_decomposition
 from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
 from ._moment import (
@@ -397,6 +406,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._reset_stream()
+        if is_dask_array(X):
+            return self._fit_dask(X, y, sample_weight)
         check_not_strings(X, "X"), check_not_strings(y, "y")
         check_not_strings(sample_weight, "sample_weight")
         # Finiteness is checked on the moment (one pass over X, not two).
@@ -546,6 +557,96 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             activations,
             check_random_state(self.random_state),
             1.0,
+        )
+
+    def _fit_dask(self, X, y, sample_weight):
+        """``fit`` on a dask array: statistics per chunk, calibration on a sample.
+
+        One ``dask.compute`` reduces every row chunk to its sufficient
+        statistics (:func:`~sklearn_deeptd._dask.chunk_statistics`) and gathers
+        the evenly spaced rows of the scale estimate and a uniform subsample of
+        ``max(4096, refine_samples)`` rows (all rows when there are fewer)
+        drawn from ``random_state``; the rest runs on the client as in
+        :meth:`partial_fit`.
+        """
+        dask, da = import_dask_array("DeepTDRegressor.fit on a dask array")
+        X = as_row_chunked(da, X)
+        n_samples, n_features = X.shape
+        if n_samples < 2:
+            raise ValueError(
+                f"Found array with {n_samples} sample(s) (shape={X.shape}) while "
+                "a minimum of 2 is required by DeepTDRegressor."
+            )
+        y = as_vector_like(da, y, X, "y")
+        if sample_weight is None:
+            sample_weight = da.ones(n_samples, chunks=(X.chunks[0],))
+        else:
+            sample_weight = as_vector_like(da, sample_weight, X, "sample_weight")
+        self.n_features_in_ = n_features
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        activations = self._setup(n_features)
+        random_state = check_random_state(self.random_state)
+        refine_size = (
+            REFINE_SAMPLES if self.refine_samples is None else self.refine_samples
+        )
+        pool_size = max(SIGN_SEARCH_SAMPLES, refine_size)
+        if pool_size >= n_samples:
+            pool_rows = slice(None)
+        else:
+            pool_rows = np.sort(_ordered_sample(n_samples, pool_size, random_state))
+        step = max(n_samples // SCALE_SAMPLES, 1)
+        name = type(self).__name__
+        statistics = da.map_blocks(
+            chunk_statistics,
+            X,
+            y[:, None],
+            sample_weight[:, None],
+            name,
+            chunks=((1,) * len(X.chunks[0]), (2 * n_features + 3,)),
+            dtype=np.float64,
+            meta=np.empty((0, 0)),
+        )
+        statistics, X_scale, w_scale, X_pool, y_pool, w_pool = dask.compute(
+            statistics,
+            X[::step],
+            sample_weight[::step],
+            X[pool_rows],
+            y[pool_rows],
+            sample_weight[pool_rows],
+        )
+        total, y_mean, y_scale, centred = combine_statistics(statistics, n_features)
+        if not w_scale.max() > 0:
+            w_scale = np.ones_like(w_scale)
+        with np.errstate(all="ignore"):
+            x_scale = input_scale(X_scale, normalised_sample_weight(w_scale))
+        if not np.isfinite(x_scale):
+            x_scale = 1.0
+        if y_scale <= 1e-12 * max(abs(y_mean), np.finfo(np.float64).tiny):
+            return self._fit_mean(y_mean, "the targets are constant")
+        if not w_pool.sum() > 0:
+            return self._fit_mean(y_mean, "the sampled rows have zero weight")
+        moment = None
+        if self.init != "random":
+            if self.center:
+                moment = centred / total
+            else:
+                moment = centred + y_mean * statistics[:, 3 : 3 + n_features].sum(0)
+                moment = moment / total
+            moment = moment / (y_scale * x_scale)
+        X_pool = np.asarray(X_pool, dtype=np.float64)
+        if x_scale != 1.0:
+            X_pool = X_pool / x_scale
+        return self._calibrate(
+            moment,
+            X_pool,
+            np.asarray(y_pool, dtype=np.float64),
+            w_pool / w_pool.sum(),
+            y_mean,
+            y_scale,
+            activations,
+            random_state,
+            x_scale,
         )
 
     def _reset_stream(self):
@@ -739,6 +840,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             Predicted targets.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return self._predict_dask(X)
         check_not_strings(X, "X")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         activations = [ACTIVATIONS[name] for name in self.activations_]
@@ -755,3 +858,23 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 activations,
             )
         return y_pred
+
+    def _predict_dask(self, X):
+        """A lazy dask array of predictions, one block per row chunk of ``X``."""
+        _, da = import_dask_array("DeepTDRegressor.predict on a dask array")
+        X = as_row_chunked(da, X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        return X.map_blocks(
+            predict_chunk,
+            [np.asarray(kernel) for kernel in self.kernels_],
+            np.asarray(self.weights_),
+            float(self.intercept_),
+            tuple(self.activations_),
+            drop_axis=1,
+            dtype=np.float64,
+            meta=np.empty(0),
+        )
