@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -15,6 +16,14 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATIONS, resolve_activations
+from ._array_api import (
+    device_statistics,
+    dispatched_namespace,
+    predict_on_device,
+    take_rows,
+    to_namespace,
+    to_numpy,
+)
 from ._calibration import (
     fit_branch_weights,
     random_unit_kernels,
@@ -92,7 +101,14 @@ def _moment_is_negligible(X_sample, moment, sample_weight):
 
 def _gathered(X, y, sample_weight, rows):
     """C-ordered float64 copies of the given rows (no copy for all rows of a
-    C-ordered float64 X)."""
+    C-ordered float64 X); rows of non-NumPy arrays are gathered on their device
+    and copied to NumPy."""
+    if not isinstance(X, np.ndarray):
+        X_rows, y_rows, w_rows = (
+            np.asarray(to_numpy(take_rows(array, rows)), dtype=np.float64)
+            for array in (X, y, sample_weight)
+        )
+        return np.ascontiguousarray(X_rows), y_rows, w_rows
     if X.flags.f_contiguous and not X.flags.c_contiguous:
         X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
     else:
@@ -408,6 +424,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self._reset_stream()
         if is_dask_array(X):
             return self._fit_dask(X, y, sample_weight)
+        namespace = dispatched_namespace(X)
+        if namespace is not None:
+            return self._fit_on_device(X, y, sample_weight, *namespace)
         check_not_strings(X, "X"), check_not_strings(y, "y")
         check_not_strings(sample_weight, "sample_weight")
         # Finiteness is checked on the moment (one pass over X, not two).
@@ -649,6 +668,75 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             x_scale,
         )
 
+    def _fit_on_device(self, X, y, sample_weight, xp, device):
+        """``fit`` under array API dispatch: the moment on X's device.
+
+        The statistics of ``y`` and the moment run in X's namespace
+        (:func:`~sklearn_deeptd._array_api.device_statistics`); the subsamples
+        of the calibration are gathered on the device and copied to NumPy,
+        where the decomposition, sign search and refinement run; the fitted
+        arrays are then moved to X's namespace and device.
+        """
+        name = type(self).__name__
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2-D array for X, got {X.ndim}-D.")
+        if X.dtype not in (xp.float32, xp.float64):
+            X = xp.astype(
+                X, xp.float64 if xp.isdtype(X.dtype, "real floating") else X.dtype
+            )
+        n_samples, n_features = X.shape
+        if n_samples < 2:
+            raise ValueError(
+                f"Found array with {n_samples} sample(s) (shape={tuple(X.shape)}) "
+                f"while a minimum of 2 is required by {name}."
+            )
+        self.n_features_in_ = n_features
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        activations = self._setup(n_features)
+        y, sample_weight, y_mean, y_scale, moment = device_statistics(
+            X, y, sample_weight, center=self.center, estimator_name=name
+        )
+        if moment is None:
+            if not bool(xp.all(xp.isfinite(X))):
+                raise ValueError(f"Input X contains NaN or infinity ({name}).")
+            self._fit_mean(y_mean, "the targets are constant")
+            return self._move_fitted_arrays(xp, device)
+        step = max(n_samples // SCALE_SAMPLES, 1)
+        scale_weight = to_numpy(sample_weight[::step])
+        if not scale_weight.max() > 0:
+            scale_weight = np.ones_like(scale_weight)
+        with np.errstate(all="ignore"):
+            x_scale = input_scale(
+                np.asarray(to_numpy(X[::step, ...]), dtype=np.float64),
+                normalised_sample_weight(scale_weight),
+            )
+        if not np.isfinite(x_scale):
+            x_scale = 1.0
+        if x_scale != 1.0:
+            X = X / x_scale
+            moment = moment / x_scale
+        if self.init == "random":
+            moment = None
+        self._calibrate(
+            moment,
+            X,
+            y,
+            sample_weight,
+            y_mean,
+            y_scale,
+            activations,
+            check_random_state(self.random_state),
+            x_scale,
+        )
+        return self._move_fitted_arrays(xp, device)
+
+    def _move_fitted_arrays(self, xp, device):
+        self.kernels_ = [to_namespace(k, xp, device) for k in self.kernels_]
+        self.td_kernels_ = [to_namespace(k, xp, device) for k in self.td_kernels_]
+        self.weights_ = to_namespace(self.weights_, xp, device)
+        return self
+
     def _reset_stream(self):
         for name in ("_statistics", "_reservoir", "_reservoir_random_state"):
             if hasattr(self, name):
@@ -842,6 +930,17 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         if is_dask_array(X):
             return self._predict_dask(X)
+        check_same_namespace(X, self, attribute="weights_", method="predict")
+        namespace = dispatched_namespace(X)
+        if namespace is not None:
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has shape {tuple(X.shape)}, but {type(self).__name__} "
+                    f"is expecting {self.n_features_in_} features as input."
+                )
+            return predict_on_device(
+                X, self.kernels_, self.weights_, self.intercept_, self.activations_
+            )
         check_not_strings(X, "X")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         activations = [ACTIVATIONS[name] for name in self.activations_]
@@ -858,6 +957,11 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 activations,
             )
         return y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True
+        return tags
 
     def _predict_dask(self, X):
         """A lazy dask array of predictions, one block per row chunk of ``X``."""

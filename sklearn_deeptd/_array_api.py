@@ -1,0 +1,196 @@
+"""Array API support: the O(n p) work in the input's namespace and on its device.
+
+With ``sklearn.set_config(array_api_dispatch=True)`` and a non-NumPy input
+(a CuPy array, a PyTorch tensor, array-api-strict, ...), ``fit`` computes the
+target statistics and the moment ``X.T @ (w * (y - mean y))`` with that
+namespace's functions on the input's device; only ``n_features`` numbers and
+the gathered subsample (at most ``max(4096, refine_samples)`` rows) come back
+to the host, where the decomposition, the sign search and the L-BFGS
+refinement run in NumPy. ``predict`` evaluates the network on the device.
+"""
+
+import numpy as np
+from sklearn import get_config
+from sklearn.utils._array_api import (
+    _convert_to_numpy,
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    get_namespace_and_device,
+    move_to,
+)
+
+# predict evaluates the network on blocks of this many rows on the device.
+DEVICE_BLOCK_ROWS = 2**16
+
+
+def dispatched_namespace(X):
+    """``(xp, device)`` under array API dispatch for a non-NumPy ``X``, else None."""
+    if not get_config()["array_api_dispatch"]:
+        return None
+    xp, _, device = get_namespace_and_device(X)
+    if _is_numpy_namespace(xp):
+        return None
+    return xp, device
+
+
+def to_numpy(array, xp=None):
+    """A NumPy copy (or view) of an array of any namespace."""
+    if isinstance(array, np.ndarray):
+        return array
+    if xp is None:
+        xp, _, _ = get_namespace_and_device(array)
+    return _convert_to_numpy(array, xp)
+
+
+def take_rows(array, rows):
+    """Rows (a slice or sorted NumPy indices) of an array of any namespace."""
+    if isinstance(array, np.ndarray):
+        return array[rows]
+    if isinstance(rows, slice):
+        return array[(rows,) + (slice(None),) * (array.ndim - 1)]
+    xp, _, device = get_namespace_and_device(array)
+    return xp.take(array, xp.asarray(rows, device=device), axis=0)
+
+
+def float_dtype(xp, device):
+    """float64 where the device has it (not e.g. Apple MPS), else float32."""
+    return _max_precision_float_dtype(xp, device)
+
+
+def _check_finite(xp, array, name, estimator_name):
+    if not bool(xp.all(xp.isfinite(array))):
+        raise ValueError(
+            f"Input {name} contains NaN or infinity. {estimator_name} does not "
+            "accept missing or infinite values."
+        )
+
+
+def device_statistics(X, y, sample_weight, *, center, estimator_name):
+    """Statistics of ``y`` and the DeepTD moment, computed in X's namespace.
+
+    Returns ``(y, sample_weight, y_mean, y_scale, moment)`` with ``y`` and
+    ``sample_weight`` moved to X's namespace and device (float dtype),
+    ``y_mean`` and ``y_scale`` Python floats, and ``moment`` the NumPy float64
+    vector ``X.T @ (w (y - c)) / (sum w * y_scale)`` (``c`` the weighted mean,
+    or 0 without centring), or ``None`` when ``y`` is constant.
+    """
+    xp, _, device = get_namespace_and_device(X)
+    dtype = float_dtype(xp, device)
+    y, sample_weight = move_to(y, sample_weight, xp=xp, device=device)
+    if y.ndim != 1:
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = xp.reshape(y, (-1,))
+        else:
+            raise ValueError(f"y must be 1-D, got shape {tuple(y.shape)}.")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"X has {X.shape[0]} samples but y has {y.shape[0]}: they must have "
+            "the same number of rows."
+        )
+    y = xp.astype(y, dtype)
+    _check_finite(xp, y, "y", estimator_name)
+    if sample_weight is None:
+        sample_weight = xp.ones(X.shape[0], dtype=dtype, device=device)
+    else:
+        sample_weight = xp.astype(sample_weight, dtype)
+        if sample_weight.shape != (X.shape[0],):
+            raise ValueError(
+                f"sample_weight.shape == {tuple(sample_weight.shape)}, expected "
+                f"({X.shape[0]},)!"
+            )
+        _check_finite(xp, sample_weight, "sample_weight", estimator_name)
+        if bool(xp.any(sample_weight < 0)):
+            raise ValueError("Negative values in data passed to sample_weight.")
+    largest = float(xp.max(sample_weight))
+    if not largest > 0:
+        raise ValueError(
+            "sample_weight must contain at least one positive weight; all the "
+            "weights are zero."
+        )
+    weight = sample_weight / largest
+    weight = weight / xp.sum(weight)
+    magnitude = float(xp.max(xp.abs(y)))
+    if magnitude == 0:
+        return y, sample_weight, 0.0, 0.0, None
+    unit = y / magnitude
+    mean = float(xp.sum(weight * unit))
+    variance = float(xp.sum(weight * (unit - mean) ** 2))
+    y_mean = mean * magnitude
+    y_scale = float(np.sqrt(max(variance, 0.0))) * magnitude
+    if y_scale <= 1e-12 * max(abs(y_mean), np.finfo(np.float64).tiny):
+        return y, sample_weight, y_mean, y_scale, None
+    multipliers = (y - (y_mean if center else 0.0)) / y_scale
+    if center:
+        multipliers = multipliers - xp.sum(weight * multipliers)
+    multipliers = xp.astype(weight * multipliers, X.dtype)
+    moment = X.T @ multipliers
+    if not bool(xp.all(xp.isfinite(moment))):
+        _check_finite(xp, X, "X", estimator_name)
+        raise ValueError(
+            "The moment X.T @ y overflowed although X and y are finite; rescale X or y."
+        )
+    zero = sample_weight == 0
+    if bool(xp.any(zero)):
+        _check_finite(xp, X[zero], "X", estimator_name)
+    return y, sample_weight, y_mean, y_scale, np.asarray(to_numpy(moment, xp), float)
+
+
+def _activation(name, xp):
+    def relu(z):
+        return xp.where(z > 0, z, xp.zeros_like(z))
+
+    def leaky_relu(z):
+        return xp.where(z > 0, z, 0.01 * z)
+
+    def sigmoid(z):
+        return 1.0 / (1.0 + xp.exp(-z))
+
+    def softplus(z):
+        return relu(z) + xp.log1p(xp.exp(-xp.abs(z)))
+
+    functions = {
+        "relu": relu,
+        "leaky_relu": leaky_relu,
+        "tanh": xp.tanh,
+        "sigmoid": sigmoid,
+        "softplus": softplus,
+        "identity": lambda z: z,
+    }
+    return functions[name]
+
+
+def predict_on_device(X, kernels, weights, intercept, activation_names):
+    """Network output in X's namespace and on its device (float64 where it has it).
+
+    ``kernels`` and ``weights`` are arrays of the same namespace and device.
+    """
+    xp, _, device = get_namespace_and_device(X)
+    dtype = float_dtype(xp, device)
+    kernels = [xp.astype(kernel, dtype) for kernel in kernels]
+    weights = xp.astype(weights, dtype)
+    activations = [_activation(name, xp) for name in activation_names]
+    n_branches = kernels[0].shape[0]
+    blocks = []
+    for start in range(0, X.shape[0], DEVICE_BLOCK_ROWS):
+        stop = min(start + DEVICE_BLOCK_ROWS, X.shape[0])
+        block = xp.astype(X[start:stop, ...], dtype)
+        n_rows = block.shape[0]
+        size = kernels[0].shape[1]
+        pre = xp.reshape(xp.reshape(block, (-1, size)) @ kernels[0].T, (n_rows, -1))
+        hidden = activations[0](xp.reshape(pre, (n_rows, -1, n_branches)))
+        for kernel, activation in zip(kernels[1:], activations[1:]):
+            size = kernel.shape[1]
+            grouped = xp.reshape(hidden, (n_rows, -1, size, n_branches))
+            pre = xp.sum(
+                grouped * xp.reshape(kernel.T, (1, 1, size, n_branches)), axis=2
+            )
+            hidden = activation(pre)
+        blocks.append(hidden[:, 0, :] @ weights + intercept)
+    if not blocks:
+        return xp.zeros(0, dtype=dtype, device=device)
+    return xp.concat(blocks) if len(blocks) > 1 else blocks[0]
+
+
+def to_namespace(array, xp, device):
+    """A NumPy float64 array moved to ``xp`` on ``device`` (its float dtype)."""
+    return xp.asarray(np.asarray(array), dtype=float_dtype(xp, device), device=device)
