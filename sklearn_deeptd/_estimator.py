@@ -257,7 +257,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     ----------
     kernels_ : list of ndarray of shape (rank, d_l)
         Fitted kernels, input layer first, float64 whatever the dtype of ``X``.
-        Only their directions are identified.
+        Only their directions are identified. Under array API dispatch these
+        arrays (and ``td_kernels_``, ``weights_``) are in X's namespace and on
+        its device.
     td_kernels_ : list of ndarray of shape (rank, d_l)
         The unit-norm starting kernels (float64), before refinement: the DeepTD
         estimate with resolved signs, or the random start with
@@ -408,7 +410,18 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             estimated on at most about 4096 evenly spaced rows). float64 and
             float32 arrays of either memory order are used as they are, without
             a copy (except at such extreme scales); other dtypes are converted
-            to float64.
+            to float64. A ``dask.array`` (``dask`` extra) is reduced chunk by
+            chunk on its cluster, never materialised: the moment from exact
+            per-chunk statistics, the calibration and refinement on a uniform
+            subsample of ``max(4096, refine_samples)`` rows drawn from
+            ``random_state`` and gathered (``refine_samples=None`` counts as
+            5000). With ``sklearn.set_config(array_api_dispatch=True)``, a
+            CuPy array, PyTorch tensor or other array API array has its moment
+            and finiteness check computed in its own namespace and on its
+            device; the decomposition, sign search and refinement run in NumPy
+            on the host (on ``n_features`` numbers and the gathered
+            subsample), and the fitted arrays are moved back to X's namespace
+            and device. See doc/scaling.rst.
         y : array-like of shape (n_samples,)
             Targets: finite real numbers (strings raise a ``ValueError``).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -528,6 +541,18 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             The updated estimator.
         """
         first_call = not hasattr(self, "_statistics")
+        if is_dask_array(X):
+            raise TypeError(
+                "partial_fit does not take dask arrays; fit takes them whole, "
+                "or pass the computed chunks (numpy) one by one."
+            )
+        if dispatched_namespace(X) is not None:
+            # The stream keeps NumPy statistics and reservoir: batches are
+            # copied to the host.
+            X, y, sample_weight = (
+                None if value is None else to_numpy(value)
+                for value in (X, y, sample_weight)
+            )
         check_not_strings(X, "X"), check_not_strings(y, "y")
         check_not_strings(sample_weight, "sample_weight")
         X, y = validate_data(
@@ -925,7 +950,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            Predicted targets.
+            Predicted targets: a lazy dask array for a dask ``X`` (one block
+            per row chunk), an array of X's namespace and device under array
+            API dispatch.
         """
         check_is_fitted(self)
         if is_dask_array(X):
