@@ -82,7 +82,7 @@ DEFAULTS = {
                   "repeats": 3},
     },
     "peers": {
-        "full": {"settings": [((8, 8, 8), 10), ((4, 4, 4, 4), 20), ((3,) * 8, 50)],
+        "full": {"settings": [((8, 8, 8), 10), ((4, 4, 4, 4), 20), ((3,) * 6, 50)],
                  "trials": 10},
         "quick": {"settings": [((4, 4, 4), 10), ((3, 3, 3, 3), 20), ((2,) * 8, 20)],
                   "trials": 2},
@@ -558,7 +558,7 @@ def _peer_row(method, planted, X, y, X_test, y_test, trial_seed, max_iter):
             MLPRegressor(
                 hidden_layer_sizes=(64,),
                 early_stopping=True,
-                max_iter=500,
+                max_iter=200,
                 random_state=trial_seed,
             ),
             transformer=StandardScaler(),
@@ -602,7 +602,7 @@ def run_peers(
     ----------
     settings : list of (tuple of int, int), default=None
         ``(kernel_sizes, N)`` pairs. ``None`` uses
-        ``[((8, 8, 8), 10), ((4, 4, 4, 4), 20), ((3,) * 8, 50)]``.
+        ``[((8, 8, 8), 10), ((4, 4, 4, 4), 20), ((3,) * 6, 50)]``.
     methods : tuple of str, default=None
         Subset of the methods above; ``None`` runs them all, skipping
         ``"TensorLy parafac"`` with a warning when TensorLy is missing.

@@ -48,8 +48,9 @@ def plot_depth(results, path):
     """Per-layer mean correlation, one panel per setting."""
     plt = pyplot()
     settings = list(dict.fromkeys(results["setting"]))
-    fig, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 4.2),
+    fig, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 4.8),
                              squeeze=False)  # fmt: skip
+    other_styles = [":", "-.", (0, (5, 2)), (0, (1, 3))]
     for ax, setting in zip(axes[0], settings):
         part = results[results["setting"] == setting]
         layers = _layer_columns(part)
@@ -58,15 +59,19 @@ def plot_depth(results, path):
         for method in dict.fromkeys(part["method"]):
             color, marker = _style(method)
             rows = part[part["method"] == method]
+            others = 0
             for N in sorted(rows["N"].unique()):
                 highlighted = N in refine_N or not refine_N
-                if method not in ("DeepTD",) and not highlighted:
+                if method != "DeepTD" and not highlighted:
                     continue
                 mean = rows[rows["N"] == N][layers].mean().to_numpy()
+                style = "-"
+                if not highlighted:
+                    style = other_styles[others % len(other_styles)]
+                    others += 1
                 ax.plot(
                     x, mean, color=color, marker=marker if highlighted else None,
-                    alpha=1.0 if highlighted else 0.35,
-                    linestyle="-" if highlighted else "--",
+                    alpha=1.0 if highlighted else 0.55, linestyle=style,
                     label=f"{method}, N={N}",
                 )  # fmt: skip
         trials = part.groupby(["method", "N"]).size().max()
@@ -76,8 +81,10 @@ def plot_depth(results, path):
         ax.set_xticks(x)
         ax.set_ylim(0, 1.03)
         ax.grid(alpha=0.3)
-    _legend(axes[0], fontsize=7, loc="lower right")
-    fig.tight_layout()
+    fullest = max(axes[0], key=lambda ax: len(ax.get_legend_handles_labels()[1]))
+    handles, labels = fullest.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
+    fig.tight_layout(rect=(0, 0.13, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -181,7 +188,9 @@ def plot_peers(results, path):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3, axis="y")
     axes[1].set_yscale("log")
-    axes[0].legend(fontsize=7, loc="lower left")
+    axes[0].set_ylim(-0.15, 1.05)
+    axes[0].set_title("R^2 clipped at -0.1; no bar: no predictor", fontsize=8)
+    axes[1].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
