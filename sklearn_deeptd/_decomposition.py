@@ -3,7 +3,8 @@
 Rank 1 is the best rank-one approximation: HOSVD start (the top left singular
 vector of each unfolding), then alternating power iterations. Rank r is a CP
 decomposition by alternating least squares from the truncated HOSVD, which for
-r = 1 is exactly the alternating power iteration.
+r = 1 is exactly the alternating power iteration. Further random starts guard
+against local optima; the start with the smallest error is kept.
 """
 
 import string
@@ -61,42 +62,21 @@ def _mttkrp(tensor, factors, mode):
     return np.einsum(expression, *operands, optimize="greedy")
 
 
-def cp_decomposition(tensor, rank, *, max_iter=100, tol=1e-7, random_state=None):
-    """Rank-``rank`` CP decomposition ``T ~ sum_j w_j a_1j (x) ... (x) a_Dj``.
+def random_start(tensor, rank, random_state):
+    """Gaussian factors with unit-norm columns, one ``(d_l, rank)`` matrix per mode."""
+    factors = []
+    for size in tensor.shape:
+        factor = random_state.standard_normal((size, rank))
+        factors.append(factor / np.linalg.norm(factor, axis=0))
+    return factors
 
-    Parameters
-    ----------
-    tensor : ndarray of shape (d_1, ..., d_D)
-        The tensor to decompose.
-    rank : int
-        Number of components.
-    max_iter : int, default=100
-        Maximum number of sweeps over the modes.
-    tol : float, default=1e-7
-        Stop when the relative approximation error changes by less than ``tol``
-        between sweeps.
-    random_state : numpy.random.RandomState, default=None
-        Only used to complete the start of a mode smaller than ``rank``.
 
-    Returns
-    -------
-    factors : list of ndarray of shape (d_l, rank)
-        Unit-norm columns, one matrix per mode.
-    component_weights : ndarray of shape (rank,)
-        Non-negative weight of each component, in decreasing order.
-    n_iter : int
-        Number of sweeps run.
-    converged : bool
-        Whether the error stopped changing before ``max_iter``.
-    """
-    if random_state is None:
-        random_state = np.random.RandomState(0)
-    factors = hosvd_start(tensor, rank, random_state)
-    tensor_norm = np.linalg.norm(tensor)
-    if tensor_norm == 0:
-        return factors, np.zeros(rank), 0, True
+def _alternating_least_squares(tensor, factors, tensor_norm, max_iter, tol):
+    """Sweeps of ALS from ``factors``; returns the fit and its relative error."""
+    rank = factors[0].shape[1]
     component_weights = np.ones(rank)
     previous_error = np.inf
+    error = np.inf
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
@@ -123,6 +103,61 @@ def cp_decomposition(tensor, rank, *, max_iter=100, tol=1e-7, random_state=None)
             converged = True
             break
         previous_error = error
+    return factors, component_weights, n_iter, converged, error
+
+
+def cp_decomposition(
+    tensor, rank, *, n_starts=1, max_iter=100, tol=1e-7, random_state=None
+):
+    """Rank-``rank`` CP decomposition ``T ~ sum_j w_j a_1j (x) ... (x) a_Dj``.
+
+    Alternating least squares is a local method: the HOSVD start usually lands
+    on the best approximation, but on noisy moments it can stop at a worse
+    local optimum, so further random starts can be tried and the decomposition
+    with the smallest error is kept.
+
+    Parameters
+    ----------
+    tensor : ndarray of shape (d_1, ..., d_D)
+        The tensor to decompose.
+    rank : int
+        Number of components.
+    n_starts : int, default=1
+        Number of starts: the HOSVD start, then ``n_starts - 1`` random ones.
+    max_iter : int, default=100
+        Maximum number of sweeps over the modes, per start.
+    tol : float, default=1e-7
+        Stop when the relative approximation error changes by less than ``tol``
+        between sweeps.
+    random_state : numpy.random.RandomState, default=None
+        Draws the random starts, and completes the HOSVD start of a mode smaller
+        than ``rank``.
+
+    Returns
+    -------
+    factors : list of ndarray of shape (d_l, rank)
+        Unit-norm columns, one matrix per mode.
+    component_weights : ndarray of shape (rank,)
+        Non-negative weight of each component, in decreasing order.
+    n_iter : int
+        Number of sweeps run from the start that was kept.
+    converged : bool
+        Whether the kept start's error stopped changing before ``max_iter``.
+    """
+    if random_state is None:
+        random_state = np.random.RandomState(0)
+    factors = hosvd_start(tensor, rank, random_state)
+    tensor_norm = np.linalg.norm(tensor)
+    if tensor_norm == 0:
+        return factors, np.zeros(rank), 0, True
+    best = _alternating_least_squares(tensor, factors, tensor_norm, max_iter, tol)
+    for _ in range(n_starts - 1):
+        start = random_start(tensor, rank, random_state)
+        fit = _alternating_least_squares(tensor, start, tensor_norm, max_iter, tol)
+        # Keep the earlier start unless the new one is clearly better.
+        if fit[-1] < best[-1] - 1e-12:
+            best = fit
+    factors, component_weights, n_iter, converged, _ = best
     order = np.argsort(-component_weights, kind="stable")
     factors = [factor[:, order] for factor in factors]
     return factors, component_weights[order], n_iter, converged

@@ -29,6 +29,11 @@ from ._refinement import refine
 # The sign search only needs a subsample; it is drawn from random_state.
 SIGN_SEARCH_SAMPLES = 4096
 
+# Starts of the decomposition with n_init="auto": the HOSVD start alone can stop
+# at a worse local optimum of a noisy moment, and a start costs only O(n_features)
+# per sweep, nothing beside the pass over X.
+DECOMPOSITION_STARTS = 10
+
 # Rows the refinement touches by default: enough for exact recovery of planted
 # networks and for noise to average out (see the README's budget measurement),
 # while a fit on millions of rows costs a few passes over X, not hundreds.
@@ -133,12 +138,19 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         ``random_state`` (all rows when there are fewer). It bounds the cost of
         refining a large data set to a few passes over ``X``; ``None`` refines
         on every row.
+    n_init : "auto" or int, default="auto"
+        Number of starts; the best is kept. With ``init="deeptd"``, starts of
+        the decomposition (the HOSVD start, then random ones), keeping the
+        smallest approximation error: a noisy moment can hold local optima
+        that the HOSVD start alone does not escape; ``"auto"`` means 10, at a
+        cost that does not depend on ``n_samples``. With ``init="random"``,
+        random networks, each refined, keeping the lowest training loss (the
+        restarts of ordinary training); ``"auto"`` means 1.
     random_state : int, RandomState instance or None, default=None
         Draws the subsample of at most 4096 rows used to choose kernel signs
-        (nested in the ``refine_samples`` rows of the refinement), completes the
-        decomposition's start when a kernel is shorter than ``rank``, and draws
-        the random start with ``init="random"``. Pass an int for reproducible
-        fits.
+        (nested in the ``refine_samples`` rows of the refinement), the random
+        starts of the decomposition, and the random networks of
+        ``init="random"``. Pass an int for reproducible fits.
     verbose : int, default=0
         Print progress of the decomposition and the refinement when positive.
 
@@ -183,8 +195,23 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
 
     The moment does not reveal signs or scale. For each branch the per-layer
     signs are chosen to maximise the absolute correlation of the branch output
-    with the targets (every pattern is tried up to depth 12, one flip at a time
-    beyond), then branch weights and intercept are fitted by least squares.
+    with the targets on at most 4096 rows, then branch weights and intercept
+    are fitted by least squares. Up to depth 12 every one of the ``2**D``
+    patterns is tried; patterns share their prefixes, so with kernels of size
+    at least 2 the search costs at most about ``2 * D`` forward passes over
+    the subsample. Beyond depth 12 signs are flipped one at a time while the
+    correlation improves. Patterns that an activation's symmetry makes
+    equivalent (an odd hidden activation: flipping its layer and the next one;
+    an odd output activation: the output kernel's sign, which the branch weight
+    absorbs) score the same, and ties go to the positive correlation with
+    fewer flips, so the choice is deterministic. Later branches are chosen
+    against what the earlier ones leave unexplained.
+
+    Refinement minimises the weighted squared loss over every kernel, branch
+    weight and the intercept with L-BFGS (analytic gradients) on at most
+    ``refine_samples`` rows; it stops when the loss decreases by less than
+    ``tol`` (relative) or the gradient vanishes, and warns with a
+    ``ConvergenceWarning`` when it stops on ``max_iter`` instead.
 
     References
     ----------
@@ -213,6 +240,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         "refine": ["boolean"],
         "init": [StrOptions({"deeptd", "random"})],
         "refine_samples": [Interval(Integral, 2, None, closed="left"), None],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -230,6 +258,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         refine=True,
         init="deeptd",
         refine_samples=REFINE_SAMPLES,
+        n_init="auto",
         random_state=None,
         verbose=0,
     ):
@@ -243,6 +272,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self.refine = refine
         self.init = init
         self.refine_samples = refine_samples
+        self.n_init = n_init
         self.random_state = random_state
         self.verbose = verbose
 
@@ -302,16 +332,12 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         )
         search_weight = sample_weight[search_rows] / sample_weight[search_rows].sum()
         if self.init == "random":
-            # The baseline users would otherwise run: train the same network from
-            # random unit-norm kernels, with least-squares output weights.
-            # A derived stream: drawn straight from random_state, the start would
-            # equal a PlantedCNNDataset planted with the same seed.
-            start_state = np.random.RandomState(random_state.randint(2**31 - 1))
-            kernels = random_unit_kernels(self.kernel_sizes_, self.rank, start_state)
-            weights, intercept = fit_branch_weights(
-                forward(X[search_rows], kernels, activations),
+            starts = self._random_starts(
+                X[search_rows],
                 y_standard[search_rows],
                 search_weight,
+                activations,
+                random_state,
             )
             n_iter = 0
         else:
@@ -324,47 +350,94 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             if _moment_is_negligible(X, moment, sample_weight):
                 return self._fit_mean(y_mean, "the moment tensor is zero")
             factors, n_iter = self._decompose(moment, random_state)
-            kernels, weights, intercept = resolve_signs_and_scale(
-                X[search_rows],
-                y_standard[search_rows],
-                search_weight,
-                factors,
-                activations,
-            )
-        self.td_kernels_ = [kernel.copy() for kernel in kernels]
-        self.n_iter_ = n_iter
+            starts = [
+                resolve_signs_and_scale(
+                    X[search_rows],
+                    y_standard[search_rows],
+                    search_weight,
+                    factors,
+                    activations,
+                )
+            ]
 
-        if self.refine:
-            refined = refine(
+        refine_weight = sample_weight[refine_rows] / sample_weight[refine_rows].sum()
+        fits = [
+            self._refine_start(
                 X[refine_rows],
                 y_standard[refine_rows],
-                sample_weight[refine_rows] / sample_weight[refine_rows].sum(),
-                kernels,
-                weights,
-                intercept,
+                refine_weight,
+                start,
                 activations,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                verbose=self.verbose,
+                n_iter,
             )
-            kernels, weights, intercept, self.n_iter_, hit_max_iter = refined
-            if hit_max_iter:
-                warnings.warn(
-                    f"The refinement stopped at max_iter={self.max_iter} L-BFGS "
-                    "iterations before converging; increase max_iter or tol.",
-                    ConvergenceWarning,
-                )
-
+            for start in starts
+        ]
+        best = min(range(len(fits)), key=lambda index: fits[index]["loss"])
+        fit = fits[best]
+        if fit["hit_max_iter"]:
+            warnings.warn(
+                f"The refinement stopped at max_iter={self.max_iter} L-BFGS "
+                "iterations before converging; increase max_iter or tol.",
+                ConvergenceWarning,
+            )
+        self.td_kernels_ = [kernel.copy() for kernel in starts[best][0]]
+        self.n_iter_ = fit["n_iter"]
+        kernels, weights, intercept = fit["network"]
         kernels, weights = _flip_to_positive_weights(kernels, weights, activations[-1])
         self.kernels_ = [np.array(kernel) for kernel in kernels]
         self.weights_ = weights * y_scale
         self.intercept_ = float(y_mean + intercept * y_scale)
         return self
 
+    def _random_starts(self, X, y, sample_weight, activations, random_state):
+        """``n_init`` random networks: unit-norm kernels, least-squares weights."""
+        # A derived stream: drawn straight from random_state, the first start
+        # would equal a PlantedCNNDataset planted with the same seed.
+        start_state = np.random.RandomState(random_state.randint(2**31 - 1))
+        n_starts = 1 if self.n_init == "auto" else self.n_init
+        starts = []
+        for _ in range(n_starts):
+            kernels = random_unit_kernels(self.kernel_sizes_, self.rank, start_state)
+            outputs = forward(X, kernels, activations)
+            starts.append((kernels, *fit_branch_weights(outputs, y, sample_weight)))
+        return starts
+
+    def _refine_start(self, X, y, sample_weight, start, activations, n_iter):
+        """Refine one starting network (only score it when ``refine=False``)."""
+        kernels, weights, intercept = start
+        if not self.refine:
+            outputs = forward(X, kernels, activations)
+            residual = outputs @ weights + intercept - y
+            return {
+                "network": start,
+                "loss": 0.5 * float(sample_weight @ residual**2),
+                "n_iter": n_iter,
+                "hit_max_iter": False,
+            }
+        *network, n_iter, hit_max_iter, loss = refine(
+            X,
+            y,
+            sample_weight,
+            kernels,
+            weights,
+            intercept,
+            activations,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+        )
+        return {
+            "network": network,
+            "loss": loss,
+            "n_iter": n_iter,
+            "hit_max_iter": hit_max_iter,
+        }
+
     def _decompose(self, moment, random_state):
         factors, component_weights, n_iter, converged = cp_decomposition(
             tensorize(moment, self.kernel_sizes_),
             self.rank,
+            n_starts=DECOMPOSITION_STARTS if self.n_init == "auto" else self.n_init,
             max_iter=self.max_iter,
             tol=self.tol,
             random_state=random_state,

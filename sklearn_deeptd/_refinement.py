@@ -58,7 +58,8 @@ def refine(
     """Minimise the squared loss with L-BFGS from the given network.
 
     Returns the refined ``(kernels, weights, intercept)``, the number of
-    iterations and whether L-BFGS stopped because it reached ``max_iter``.
+    iterations, whether L-BFGS stopped because it reached ``max_iter``, and the
+    final loss.
     """
     kernel_shapes = [k.shape for k in kernels]
     result = minimize(
@@ -76,4 +77,11 @@ def refine(
         )
     kernels, weights, intercept = unpack(result.x, kernel_shapes)
     hit_max_iter = result.status == 1
-    return kernels, weights.copy(), float(intercept), result.nit, hit_max_iter
+    return (
+        kernels,
+        weights.copy(),
+        float(intercept),
+        result.nit,
+        hit_max_iter,
+        float(result.fun),
+    )

@@ -222,3 +222,22 @@ def test_refine_samples_bounds_the_refinement(planted_data):
     np.testing.assert_array_equal(subsample.kernels_[0], again.kernels_[0])
     assert not np.array_equal(subsample.kernels_[0], everything.kernels_[0])
     assert kernel_correlation(planted.kernels_, subsample.kernels_).min() > 0.99
+
+
+def test_random_init_restarts_keep_the_lowest_loss(planted_data):
+    _, X, y = planted_data
+    model = DeepTDRegressor((4, 4, 4), init="random", max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = clone(model).set_params(n_init=1).fit(X, y)
+        three = clone(model).set_params(n_init=3).fit(X, y)
+    # The first of the three starts is the single start: keeping the best of
+    # three can only lower the training loss (all 400 rows are refined).
+    np.testing.assert_array_equal(
+        one.td_kernels_[0],
+        DeepTDRegressor(init="random", random_state=0)
+        .set_params(kernel_sizes=(4, 4, 4), refine=False, n_init=1)
+        .fit(X, y)
+        .td_kernels_[0],
+    )
+    assert three.score(X, y) >= one.score(X, y) - 1e-12

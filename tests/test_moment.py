@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from sklearn_deeptd import PlantedCNNDataset, kernel_correlation
 from sklearn_deeptd._decomposition import cp_decomposition
 from sklearn_deeptd._moment import moment_tensor, tensorize, weighted_mean_and_std
 
@@ -95,3 +96,30 @@ def test_decomposition_reports_non_convergence():
     tensor = rng.standard_normal((5, 5, 5))
     *_, n_iter, converged = cp_decomposition(tensor, 3, max_iter=2, tol=0.0)
     assert n_iter == 2 and not converged
+
+
+def _rank_one_error(tensor, factors, weights):
+    model = weights[0] * np.einsum("i,j,k->ijk", *(f[:, 0] for f in factors))
+    return np.linalg.norm(tensor - model)
+
+
+def test_random_starts_escape_a_local_optimum_of_the_hosvd_start():
+    # A noisy moment (planted (8, 8, 8) ReLU network, seed 5, n = 120) on which
+    # the HOSVD start stops at a worse local optimum than most random starts.
+    planted = PlantedCNNDataset((8, 8, 8), random_state=5)
+    X, y = planted.sample(120, random_state=10_005)
+    tensor = tensorize(X.T @ (y - y.mean()) / len(y), (8, 8, 8))
+    one = cp_decomposition(tensor, 1, random_state=np.random.RandomState(0))
+    ten = cp_decomposition(
+        tensor, 1, n_starts=10, random_state=np.random.RandomState(0)
+    )
+    error_one = _rank_one_error(tensor, one[0], one[1])
+    error_ten = _rank_one_error(tensor, ten[0], ten[1])
+    assert error_ten < error_one - 1e-3 * np.linalg.norm(tensor)
+    # The better optimum is closer to the planted kernels on every layer.
+    kernels = [f[:, 0] for f in ten[0]]
+    hosvd_kernels = [f[:, 0] for f in one[0]]
+    assert np.all(
+        kernel_correlation(planted.kernels_, kernels)
+        > kernel_correlation(planted.kernels_, hosvd_kernels)
+    )
