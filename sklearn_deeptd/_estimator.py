@@ -25,6 +25,13 @@ from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
 from ._moment import moment_vector, tensorize, weighted_mean_and_std
 from ._network import forward, predict_network
 from ._refinement import refine
+from ._validation import (
+    check_not_strings,
+    input_scale,
+    normalised_sample_weight,
+    stable_norm,
+    weighted_rms_row_norm,
+)
 
 # The sign search only needs a subsample; it is drawn from random_state.
 SIGN_SEARCH_SAMPLES = 4096
@@ -51,9 +58,9 @@ def _standardised_targets(y, sample_weight):
 
 
 def _moment_is_negligible(X, moment, sample_weight):
-    row_norm2 = np.einsum("ij,ij->i", X, X)
-    rms = np.sqrt(sample_weight @ row_norm2)
-    return rms == 0 or np.linalg.norm(moment) <= ZERO_MOMENT_RATIO * rms
+    # Both norms overflow-safe: X of scale 1e200 or 1e-200 is not "zero".
+    rms = weighted_rms_row_norm(X, sample_weight)
+    return rms == 0 or stable_norm(moment) <= ZERO_MOMENT_RATIO * rms
 
 
 def _nested_subsamples(n_samples, sizes, random_state):
@@ -284,18 +291,26 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training inputs; ``n_features`` must be the product of the kernel
-            sizes.
+            sizes. Dense, finite, real numbers only: sparse matrices raise a
+            ``TypeError`` (convert them with ``.toarray()``), strings, complex
+            numbers, NaN and infinity a ``ValueError``. Inputs whose root mean
+            square entry is below 1e-6 or above 1e6 are fitted on
+            ``X / scale`` and the first kernel divided by ``scale``, an exact
+            reparametrisation that keeps every quantity finite.
         y : array-like of shape (n_samples,)
-            Targets.
+            Targets: finite real numbers (strings raise a ``ValueError``).
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples in the moment and in the loss;
-            an integer weight is equivalent to repeating the sample.
+            Non-negative, finite weights of the samples in the moment and in
+            the loss, not all zero; an integer weight is equivalent to
+            repeating the sample.
 
         Returns
         -------
         self : DeepTDRegressor
             The fitted estimator.
         """
+        check_not_strings(X, "X"), check_not_strings(y, "y")
+        check_not_strings(sample_weight, "sample_weight")
         X, y = validate_data(
             self,
             X,
@@ -309,7 +324,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        sample_weight = sample_weight / sample_weight.sum()
+        sample_weight = normalised_sample_weight(sample_weight)
+        # Extreme input scales (1e-200, 1e200) are fitted on X / x_scale.
+        x_scale = input_scale(X, sample_weight)
+        X = X / x_scale if x_scale != 1.0 else X
         n_features = X.shape[1]
         if self.kernel_sizes is None:
             self.kernel_sizes_ = default_kernel_sizes(n_features)
@@ -385,6 +403,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         kernels, weights, intercept = fit["network"]
         kernels, weights = _flip_to_positive_weights(kernels, weights, activations[-1])
         self.kernels_ = [np.array(kernel) for kernel in kernels]
+        self.kernels_[0] /= x_scale
         self.weights_ = weights * y_scale
         self.intercept_ = float(y_mean + intercept * y_scale)
         return self
@@ -435,7 +454,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
 
     def _decompose(self, moment, random_state):
         factors, component_weights, n_iter, converged = cp_decomposition(
-            tensorize(moment, self.kernel_sizes_),
+            # Unit scale: the Gram matrices of a moment of scale 1e200 overflow.
+            tensorize(moment / np.max(np.abs(moment)), self.kernel_sizes_),
             self.rank,
             n_starts=DECOMPOSITION_STARTS if self.n_init == "auto" else self.n_init,
             max_iter=self.max_iter,
@@ -487,6 +507,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             Predicted targets.
         """
         check_is_fitted(self)
+        check_not_strings(X, "X")
         X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
         activations = [ACTIVATIONS[name] for name in self.activations_]
         return predict_network(

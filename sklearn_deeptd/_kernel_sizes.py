@@ -43,6 +43,12 @@ def check_kernel_sizes(kernel_sizes, n_features):
             "kernel_sizes must be a sequence of positive integers, got "
             f"{kernel_sizes!r}."
         )
+    if isinstance(kernel_sizes, (set, frozenset, dict)):
+        # Their iteration order is not the layer order the user meant.
+        raise ValueError(
+            "kernel_sizes must be an ordered sequence (tuple, list or 1-D array), "
+            f"input layer first; got a {type(kernel_sizes).__name__}."
+        )
     sizes = list(kernel_sizes)
     if not sizes:
         raise ValueError("kernel_sizes must contain at least one kernel size.")

@@ -75,6 +75,11 @@ def test_pickle_gives_identical_predictions(planted_data):
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
 
 
+# TODO(issue 8): a rank-2 fit of rank-1 planted data; its decomposition does not
+# converge in 100 sweeps (a documented ConvergenceWarning), tolerated here.
+@pytest.mark.filterwarnings(
+    "ignore:The rank-2 decomposition:sklearn.exceptions.ConvergenceWarning"
+)
 @pytest.mark.parametrize("rank", [1, 2])
 def test_same_random_state_gives_identical_kernels(planted_data, rank):
     _, X, y = planted_data
@@ -85,6 +90,11 @@ def test_same_random_state_gives_identical_kernels(planted_data, rank):
     np.testing.assert_array_equal(first.weights_, second.weights_)
 
 
+# TODO(issue 8): a rank-2 fit of rank-1 planted data; its decomposition does not
+# converge in 100 sweeps (a documented ConvergenceWarning), tolerated here.
+@pytest.mark.filterwarnings(
+    "ignore:The rank-2 decomposition:sklearn.exceptions.ConvergenceWarning"
+)
 def test_fitted_attributes(planted_data):
     planted, X, y = planted_data
     model = DeepTDRegressor(rank=2, random_state=0).fit(X, y)
