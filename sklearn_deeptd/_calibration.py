@@ -23,15 +23,29 @@ def _weighted_correlation(output, centred_target, target_norm, sample_weight):
     return float(sample_weight @ (centred * centred_target)) / (norm * target_norm)
 
 
-def _pattern_key(correlation, signs):
-    # Larger |correlation| first; on ties prefer a positive one, then fewer flips.
-    return (round(abs(correlation), 12), correlation > 0, -int(np.sum(signs < 0)))
+# Correlations closer than this count as tied: rounding (a permutation of the
+# rows, another BLAS) moves them by about 1e-16 and must not change the choice.
+TIE_TOLERANCE = 1e-9
+
+
+def _better_pattern(correlation, signs, best_correlation, best_signs):
+    """Whether a pattern beats the best so far: larger |correlation|, and on a
+    tie a positive correlation, then fewer flips (so the choice is
+    deterministic)."""
+    if best_signs is None:
+        return True
+    gap = abs(correlation) - abs(best_correlation)
+    if abs(gap) > TIE_TOLERANCE:
+        return gap > 0
+    if (correlation > 0) != (best_correlation > 0):
+        return correlation > 0
+    return np.sum(signs < 0) < np.sum(best_signs < 0)
 
 
 def _exhaustive_signs(X, target, sample_weight, vectors, activations):
     target_norm = np.sqrt(sample_weight @ target**2)
     n_samples = X.shape[0]
-    best = {"key": None, "signs": None}
+    best = {"correlation": 0.0, "signs": None}
 
     def visit(layer, hidden, signs):
         pre = hidden.reshape(n_samples, -1, vectors[layer].size) @ vectors[layer]
@@ -42,9 +56,9 @@ def _exhaustive_signs(X, target, sample_weight, vectors, activations):
                 corr = _weighted_correlation(
                     out[:, 0], target, target_norm, sample_weight
                 )
-                key = _pattern_key(corr, np.array(pattern))
-                if best["key"] is None or key > best["key"]:
-                    best["key"], best["signs"] = key, np.array(pattern)
+                pattern = np.array(pattern)
+                if _better_pattern(corr, pattern, best["correlation"], best["signs"]):
+                    best["correlation"], best["signs"] = corr, pattern
             else:
                 visit(layer + 1, out, pattern)
 
@@ -55,22 +69,21 @@ def _exhaustive_signs(X, target, sample_weight, vectors, activations):
 def _greedy_signs(X, target, sample_weight, vectors, activations):
     target_norm = np.sqrt(sample_weight @ target**2)
 
-    def score(signs):
+    def correlation(signs):
         kernels = [(s * v)[None, :] for s, v in zip(signs, vectors)]
         out = forward(X, kernels, activations)[:, 0]
-        corr = _weighted_correlation(out, target, target_norm, sample_weight)
-        return _pattern_key(corr, signs)
+        return _weighted_correlation(out, target, target_norm, sample_weight)
 
     signs = np.ones(len(vectors))
-    best = score(signs)
+    best = correlation(signs)
     for _ in range(len(vectors)):
         improved = False
         for layer in range(len(vectors)):
             candidate = signs.copy()
             candidate[layer] *= -1
-            key = score(candidate)
-            if key > best:
-                signs, best, improved = candidate, key, True
+            corr = correlation(candidate)
+            if _better_pattern(corr, candidate, best, signs):
+                signs, best, improved = candidate, corr, True
         if not improved:
             break
     return signs

@@ -7,11 +7,7 @@ r = 1 is exactly the alternating power iteration. Further random starts guard
 against local optima; the start with the smallest error is kept.
 """
 
-import string
-
 import numpy as np
-
-_AXIS_LETTERS = string.ascii_letters.replace("z", "")
 
 
 def _unfolding(tensor, mode):
@@ -46,20 +42,23 @@ def hosvd_start(tensor, rank, random_state):
     return factors
 
 
-def _mttkrp(tensor, factors, mode):
-    """Contract ``tensor`` with every factor except ``mode``, branch by branch."""
-    if tensor.ndim == 1:
-        # A one-layer network: nothing to contract, every branch sees the vector.
-        return np.repeat(tensor[:, None], factors[mode].shape[1], axis=1)
-    letters = _AXIS_LETTERS[: tensor.ndim]
-    operands = [tensor]
-    subscripts = [letters]
-    for other, factor in enumerate(factors):
-        if other != mode:
-            operands.append(factor)
-            subscripts.append(letters[other] + "z")
-    expression = ",".join(subscripts) + "->" + letters[mode] + "z"
-    return np.einsum(expression, *operands, optimize="greedy")
+def _khatri_rao(factors, rank):
+    """Column-wise Kronecker product, first factor's index varying slowest."""
+    product = np.ones((1, rank))
+    for factor in factors:
+        product = (product[:, None, :] * factor[None, :, :]).reshape(-1, rank)
+    return product
+
+
+def _mttkrp(unfoldings, factors, mode):
+    """Contract the tensor with every factor except ``mode``, branch by branch.
+
+    ``unfoldings[mode]`` is the mode-``mode`` unfolding, whose columns run over
+    the other modes in order; one matrix product with their Khatri-Rao product
+    does the whole contraction (einsum spent most of its time planning it).
+    """
+    others = [factor for other, factor in enumerate(factors) if other != mode]
+    return unfoldings[mode] @ _khatri_rao(others, factors[mode].shape[1])
 
 
 def random_start(tensor, rank, random_state):
@@ -71,27 +70,28 @@ def random_start(tensor, rank, random_state):
     return factors
 
 
-def _alternating_least_squares(tensor, factors, tensor_norm, max_iter, tol):
+def _alternating_least_squares(unfoldings, factors, tensor_norm, max_iter, tol):
     """Sweeps of ALS from ``factors``; returns the fit and its relative error."""
     rank = factors[0].shape[1]
+    n_modes = len(factors)
     component_weights = np.ones(rank)
     previous_error = np.inf
     error = np.inf
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        for mode in range(tensor.ndim):
+        for mode in range(n_modes):
             gram = np.ones((rank, rank))
             for other, factor in enumerate(factors):
                 if other != mode:
                     gram *= factor.T @ factor
-            unnormalised = _mttkrp(tensor, factors, mode) @ np.linalg.pinv(gram)
+            unnormalised = _mttkrp(unfoldings, factors, mode) @ np.linalg.pinv(gram)
             component_weights = np.linalg.norm(unnormalised, axis=0)
             safe = np.where(component_weights > 0, component_weights, 1.0)
             factors[mode] = unnormalised / safe
         # ||T - model||^2 = ||T||^2 - 2 <T, model> + ||model||^2, from small pieces.
-        last = tensor.ndim - 1
-        inner = np.sum(_mttkrp(tensor, factors, last) * factors[last], axis=0)
+        last = n_modes - 1
+        inner = np.sum(_mttkrp(unfoldings, factors, last) * factors[last], axis=0)
         inner = inner @ component_weights
         gram = np.ones((rank, rank))
         for factor in factors:
@@ -150,10 +150,11 @@ def cp_decomposition(
     tensor_norm = np.linalg.norm(tensor)
     if tensor_norm == 0:
         return factors, np.zeros(rank), 0, True
-    best = _alternating_least_squares(tensor, factors, tensor_norm, max_iter, tol)
+    unfoldings = [_unfolding(tensor, mode) for mode in range(tensor.ndim)]
+    best = _alternating_least_squares(unfoldings, factors, tensor_norm, max_iter, tol)
     for _ in range(n_starts - 1):
         start = random_start(tensor, rank, random_state)
-        fit = _alternating_least_squares(tensor, start, tensor_norm, max_iter, tol)
+        fit = _alternating_least_squares(unfoldings, start, tensor_norm, max_iter, tol)
         # Keep the earlier start unless the new one is clearly better.
         if fit[-1] < best[-1] - 1e-12:
             best = fit
