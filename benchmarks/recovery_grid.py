@@ -44,7 +44,7 @@ SETTINGS = {
         ("(8,8,8) tanh rank 3", TANH8, 50, 0.0, 3),
     ],
     "noise": [
-        (f"(8,8,8) relu noise {noise}", RELU8, N, noise, 1)
+        (f"(8,8,8) relu noise {noise} N={N}", RELU8, N, noise, 1)
         for noise in (0.1, 0.5)
         for N in (10, 30, 100, 300)
     ],
