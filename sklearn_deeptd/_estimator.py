@@ -22,9 +22,15 @@ from ._calibration import (
 )
 from ._decomposition import cp_decomposition
 from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
-from ._moment import moment_vector, tensorize, weighted_mean_and_std
+from ._moment import (
+    check_finite_product,
+    cross_product,
+    tensorize,
+    weighted_mean_and_std,
+)
 from ._network import forward, predict_network
 from ._refinement import refine
+from ._streaming import MomentStatistics, Reservoir
 from ._validation import (
     check_not_strings,
     input_scale,
@@ -46,6 +52,12 @@ DECOMPOSITION_STARTS = 10
 # while a fit on millions of rows costs a few passes over X, not hundreds.
 REFINE_SAMPLES = 5000
 
+# predict evaluates the network on blocks of this many rows.
+PREDICT_BLOCK_ROWS = 2**12
+
+# The input scale is estimated on at most about this many evenly spaced rows.
+SCALE_SAMPLES = 4096
+
 # ||T|| is at most the root mean square norm of the rows of X (y standardised),
 # so this ratio measures how much of X correlates with y at all.
 ZERO_MOMENT_RATIO = 1e-10
@@ -57,10 +69,65 @@ def _standardised_targets(y, sample_weight):
     return mean, scale, constant
 
 
-def _moment_is_negligible(X, moment, sample_weight):
+def _moment_is_negligible(X_sample, moment, sample_weight):
+    # The root mean square row norm is estimated on the sign-search rows (a
+    # uniform subsample), not on all of X: the ratio is only an order of
+    # magnitude, and a second pass over X would double the cost of a fit.
     # Both norms overflow-safe: X of scale 1e200 or 1e-200 is not "zero".
-    rms = weighted_rms_row_norm(X, sample_weight)
-    return rms == 0 or stable_norm(moment) <= ZERO_MOMENT_RATIO * rms
+    norm = stable_norm(moment)
+    if norm == 0:
+        return True
+    rms = weighted_rms_row_norm(X_sample, sample_weight)
+    return bool(rms > 0 and norm <= ZERO_MOMENT_RATIO * rms)
+
+
+def _gathered(X, y, sample_weight, rows):
+    """C-ordered float64 copies of the given rows (no copy for all rows of a
+    C-ordered float64 X)."""
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
+    else:
+        X_rows = np.ascontiguousarray(X[rows], dtype=np.float64)
+    return X_rows, y[rows], sample_weight[rows]
+
+
+def _positions(pool_rows, rows):
+    """Where the sorted ``rows`` sit inside the sorted ``pool_rows``."""
+    if isinstance(rows, slice) or isinstance(pool_rows, slice):
+        return rows
+    return np.searchsorted(pool_rows, rows)
+
+
+def _standardised_rows(X, y, sample_weight, rows, y_mean, y_scale):
+    """Float64 copies of a subsample, standardised targets, weights summing to one.
+
+    ``rows`` is ``slice(None)`` (all rows, no copy of float64 C-ordered X) or
+    sorted indices.
+    """
+    # Gathering rows of an F-ordered array column by column reads each column
+    # forwards instead of jumping n entries per element.
+    X_rows, y_rows, weight = _gathered(X, y, sample_weight, rows)
+    return X_rows, (y_rows - y_mean) / y_scale, weight / weight.sum()
+
+
+def _ordered_sample(n_samples, size, random_state):
+    """``size`` distinct rows in uniformly random order, in O(size) work.
+
+    ``RandomState.choice(replace=False)`` permutes all ``n_samples`` indices
+    (0.1 s at 10^6 rows, a third of a pass over a 10^6 x 512 X). Drawing with
+    replacement and keeping first occurrences gives the same distribution:
+    every ordered tuple of distinct rows is equally likely, so each prefix is a
+    uniform subsample.
+    """
+    if 4 * size > n_samples:
+        return random_state.permutation(n_samples)[:size]
+    chosen = np.empty(0, dtype=np.intp)
+    while chosen.size < size:
+        draws = random_state.randint(0, n_samples, size=2 * (size - chosen.size) + 16)
+        combined = np.concatenate([chosen, draws])
+        _, first = np.unique(combined, return_index=True)
+        chosen = combined[np.sort(first)][:size]
+    return chosen
 
 
 def _nested_subsamples(n_samples, sizes, random_state):
@@ -71,7 +138,7 @@ def _nested_subsamples(n_samples, sizes, random_state):
     """
     if min(sizes) >= n_samples:
         return [slice(None)] * len(sizes)
-    order = random_state.choice(n_samples, min(max(sizes), n_samples), replace=False)
+    order = _ordered_sample(n_samples, min(max(sizes), n_samples), random_state)
     return [
         slice(None) if size >= n_samples else np.sort(order[:size]) for size in sizes
     ]
@@ -164,12 +231,14 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     kernels_ : list of ndarray of shape (rank, d_l)
-        Fitted kernels, input layer first. Only their directions are identified.
+        Fitted kernels, input layer first, float64 whatever the dtype of ``X``.
+        Only their directions are identified.
     td_kernels_ : list of ndarray of shape (rank, d_l)
-        The unit-norm starting kernels, before refinement: the DeepTD estimate
-        with resolved signs, or the random start with ``init="random"``.
+        The unit-norm starting kernels (float64), before refinement: the DeepTD
+        estimate with resolved signs, or the random start with
+        ``init="random"``.
     weights_ : ndarray of shape (rank,)
-        Weight of each branch in the output.
+        Weight of each branch in the output (float64).
     intercept_ : float
         Constant added to the output.
     kernel_sizes_ : tuple of int
@@ -199,6 +268,20 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     does not average to zero, inputs that are roughly Gaussian (standardise
     them), and of the order of ``sum(kernel_sizes)`` samples. Its estimate has a
     bias for nonlinear networks that refinement removes.
+
+    The data cost of a fit is one pass over ``X``: the moment is the single
+    product ``X.T @ (w * (y - mean y))``, which also reveals NaN or infinite
+    entries, so ``X`` is neither copied, centred, nor checked in a separate
+    pass. float64 and float32 inputs of either memory order are used in place;
+    float32 products are summed in float64 over blocks of 65536 rows, and every
+    fitted attribute is float64. The sign search and the refinement read only
+    their subsamples (at most 4096 and ``refine_samples`` rows), converted to
+    float64. The products run in the BLAS numpy links to, so
+    ``threadpoolctl.threadpool_limits`` applies and, inside
+    ``GridSearchCV(n_jobs=...)``, joblib's limit of one BLAS thread per worker
+    avoids oversubscription; the estimator starts no threads of its own.
+    :meth:`partial_fit` streams data in batches with exact sufficient
+    statistics (see its docstring).
 
     The moment does not reveal signs or scale. For each branch the per-layer
     signs are chosen to maximise the absolute correlation of the branch output
@@ -296,7 +379,11 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             numbers, NaN and infinity a ``ValueError``. Inputs whose root mean
             square entry is below 1e-6 or above 1e6 are fitted on
             ``X / scale`` and the first kernel divided by ``scale``, an exact
-            reparametrisation that keeps every quantity finite.
+            reparametrisation that keeps every quantity finite (the scale is
+            estimated on at most about 4096 evenly spaced rows). float64 and
+            float32 arrays of either memory order are used as they are, without
+            a copy (except at such extreme scales); other dtypes are converted
+            to float64.
         y : array-like of shape (n_samples,)
             Targets: finite real numbers (strings raise a ``ValueError``).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -309,14 +396,16 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self : DeepTDRegressor
             The fitted estimator.
         """
+        self._reset_stream()
         check_not_strings(X, "X"), check_not_strings(y, "y")
         check_not_strings(sample_weight, "sample_weight")
+        # Finiteness is checked on the moment (one pass over X, not two).
         X, y = validate_data(
             self,
             X,
             y,
-            dtype=np.float64,
-            order="C",
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=False,
             y_numeric=True,
             ensure_min_samples=2,
         )
@@ -325,10 +414,146 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         sample_weight = normalised_sample_weight(sample_weight)
-        # Extreme input scales (1e-200, 1e200) are fitted on X / x_scale.
-        x_scale = input_scale(X, sample_weight)
-        X = X / x_scale if x_scale != 1.0 else X
-        n_features = X.shape[1]
+        activations = self._setup(X.shape[1])
+        # Extreme input scales (1e-200, 1e200) are fitted on X / x_scale (a
+        # copy, in that case only); the scale is estimated on evenly spaced
+        # rows, not on all of X.
+        step = max(X.shape[0] // SCALE_SAMPLES, 1)
+        scale_weight = sample_weight[::step]
+        if not scale_weight.max() > 0:
+            scale_weight = np.ones_like(scale_weight)
+        # X is not yet known to be finite: a non-finite scale leaves X alone and
+        # the check on the moment reports the entry.
+        with np.errstate(all="ignore"):
+            x_scale = input_scale(X[::step], normalised_sample_weight(scale_weight))
+        if not np.isfinite(x_scale):
+            x_scale = 1.0
+        if x_scale != 1.0:
+            X = X / x_scale
+        y_mean, y_scale, constant = _standardised_targets(y, sample_weight)
+        name = type(self).__name__
+        if constant or self.init == "random":
+            # No moment to read X with: one pass to check it is finite.
+            moment = None
+            check_finite_product(
+                X, sample_weight, cross_product(X, sample_weight), name
+            )
+            if constant:
+                return self._fit_mean(y_mean, "the targets are constant")
+        else:
+            offset = y_mean if self.center else 0.0
+            multipliers = (y - offset) / y_scale
+            if self.center:
+                # Centre again: removes the rounding left in the mean.
+                multipliers -= sample_weight @ multipliers
+            multipliers *= sample_weight
+            moment = cross_product(X, multipliers)
+            check_finite_product(X, multipliers, moment, name)
+            del multipliers
+        random_state = check_random_state(self.random_state)
+        return self._calibrate(
+            moment,
+            X,
+            y,
+            sample_weight,
+            y_mean,
+            y_scale,
+            activations,
+            random_state,
+            x_scale,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add a batch of samples to the moment and update the network.
+
+        The moment's sufficient statistics (weighted sums of ``y x``, ``x``,
+        ``y``, ``y^2`` and of the weights) are accumulated exactly, so after
+        any split of the data into batches the DeepTD moment, and therefore the
+        decomposition, equals that of one ``fit(refine=False)`` on the
+        concatenated batches (to rounding). Signs, scale, branch weights,
+        intercept and the refinement need rows: they use a uniform reservoir
+        sample of at most ``max(4096, refine_samples)`` rows of the stream
+        (``refine_samples=None`` counts as 5000), kept by reservoir sampling
+        drawn from ``random_state``; memory stays bounded by that reservoir
+        and one batch. The network is recomputed from the statistics and the
+        reservoir after every call, so predictions are available after each
+        one; while all rows seen fit in the reservoir, the result is that of
+        ``fit`` on their concatenation. ``fit`` discards the stream, and a
+        ``partial_fit`` after ``fit`` starts a new one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of inputs; every batch must have the same number of
+            features as the first.
+        y : array-like of shape (n_samples,)
+            Targets of the batch.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples (see :meth:`fit`).
+
+        Returns
+        -------
+        self : DeepTDRegressor
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "_statistics")
+        check_not_strings(X, "X"), check_not_strings(y, "y")
+        check_not_strings(sample_weight, "sample_weight")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=False,
+            y_numeric=True,
+            reset=first_call,
+        )
+        y = np.asarray(y, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        activations = self._setup(X.shape[1])
+        if first_call:
+            capacity = max(
+                SIGN_SEARCH_SAMPLES,
+                REFINE_SAMPLES if self.refine_samples is None else self.refine_samples,
+            )
+            self._statistics = MomentStatistics(X.shape[1])
+            self._reservoir = Reservoir(capacity, X.shape[1])
+            self._reservoir_random_state = check_random_state(self.random_state)
+        self._statistics.update(X, y, sample_weight, type(self).__name__)
+        self._reservoir.update(X, y, sample_weight, self._reservoir_random_state)
+
+        statistics = self._statistics
+        y_mean, y_scale = statistics.mean_and_std()
+        if statistics.sum_w <= 0:
+            raise ValueError("The samples seen so far have zero total weight.")
+        if y_scale <= 1e-12 * max(abs(y_mean), np.finfo(np.float64).tiny):
+            return self._fit_mean(y_mean, "the targets are constant")
+        moment = statistics.moment(center=self.center) / y_scale
+        reservoir = self._reservoir
+        weight = reservoir.sample_weight
+        if weight.sum() <= 0:
+            return self._fit_mean(y_mean, "the reservoir rows have zero weight")
+        return self._calibrate(
+            moment,
+            reservoir.X,
+            reservoir.y,
+            weight / weight.sum(),
+            y_mean,
+            y_scale,
+            activations,
+            check_random_state(self.random_state),
+            1.0,
+        )
+
+    def _reset_stream(self):
+        for name in ("_statistics", "_reservoir", "_reservoir_random_state"):
+            if hasattr(self, name):
+                delattr(self, name)
+
+    def _setup(self, n_features):
         if self.kernel_sizes is None:
             self.kernel_sizes_ = default_kernel_sizes(n_features)
         else:
@@ -337,56 +562,61 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             self.activation, self.output_activation, len(self.kernel_sizes_)
         )
         self.activations_ = tuple(activation.name for activation in activations)
+        return activations
 
-        y_mean, y_scale, constant = _standardised_targets(y, sample_weight)
-        if constant:
-            return self._fit_mean(y_mean, "the targets are constant")
-        y_standard = (y - y_mean) / y_scale
-        random_state = check_random_state(self.random_state)
+    def _calibrate(
+        self,
+        moment,
+        X,
+        y,
+        sample_weight,
+        y_mean,
+        y_scale,
+        activations,
+        random_state,
+        x_scale,
+    ):
+        """Decomposition, signs, scale and refinement from the moment and rows.
+
+        ``X`` holds the rows available (all of them in ``fit``, the reservoir
+        in ``partial_fit``); only subsamples of at most ``refine_samples`` and
+        4096 rows are read, converted to float64.
+        """
         n_samples = X.shape[0]
         refine_size = n_samples if self.refine_samples is None else self.refine_samples
         search_rows, refine_rows = _nested_subsamples(
             n_samples, (SIGN_SEARCH_SAMPLES, refine_size), random_state
         )
-        search_weight = sample_weight[search_rows] / sample_weight[search_rows].sum()
+        # The two subsamples are nested: gather the larger once (random rows of
+        # a large X cost a cache miss each) and take the smaller from it.
+        if refine_size >= SIGN_SEARCH_SAMPLES:
+            pool_rows, search_rows, refine_rows = refine_rows, search_rows, slice(None)
+            X, y, sample_weight = _gathered(X, y, sample_weight, pool_rows)
+            search_rows = _positions(pool_rows, search_rows)
+        X_search, y_search, search_weight = _standardised_rows(
+            X, y, sample_weight, search_rows, y_mean, y_scale
+        )
         if self.init == "random":
             starts = self._random_starts(
-                X[search_rows],
-                y_standard[search_rows],
-                search_weight,
-                activations,
-                random_state,
+                X_search, y_search, search_weight, activations, random_state
             )
             n_iter = 0
         else:
-            moment = moment_vector(
-                X,
-                y_standard if self.center else y / y_scale,
-                sample_weight,
-                center=self.center,
-            )
-            if _moment_is_negligible(X, moment, sample_weight):
+            if _moment_is_negligible(X_search, moment, search_weight):
                 return self._fit_mean(y_mean, "the moment tensor is zero")
             factors, n_iter = self._decompose(moment, random_state)
             starts = [
                 resolve_signs_and_scale(
-                    X[search_rows],
-                    y_standard[search_rows],
-                    search_weight,
-                    factors,
-                    activations,
+                    X_search, y_search, search_weight, factors, activations
                 )
             ]
-
-        refine_weight = sample_weight[refine_rows] / sample_weight[refine_rows].sum()
+        del X_search
+        X_refine, y_refine, refine_weight = _standardised_rows(
+            X, y, sample_weight, refine_rows, y_mean, y_scale
+        )
         fits = [
             self._refine_start(
-                X[refine_rows],
-                y_standard[refine_rows],
-                refine_weight,
-                start,
-                activations,
-                n_iter,
+                X_refine, y_refine, refine_weight, start, activations, n_iter
             )
             for start in starts
         ]
@@ -398,13 +628,15 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 "iterations before converging; increase max_iter or tol.",
                 ConvergenceWarning,
             )
-        self.td_kernels_ = [kernel.copy() for kernel in starts[best][0]]
+        self.td_kernels_ = [
+            np.array(kernel, dtype=np.float64) for kernel in starts[best][0]
+        ]
         self.n_iter_ = fit["n_iter"]
         kernels, weights, intercept = fit["network"]
         kernels, weights = _flip_to_positive_weights(kernels, weights, activations[-1])
-        self.kernels_ = [np.array(kernel) for kernel in kernels]
+        self.kernels_ = [np.array(kernel, dtype=np.float64) for kernel in kernels]
         self.kernels_[0] /= x_scale
-        self.weights_ = weights * y_scale
+        self.weights_ = np.asarray(weights * y_scale, dtype=np.float64)
         self.intercept_ = float(y_mean + intercept * y_scale)
         return self
 
@@ -508,8 +740,18 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_not_strings(X, "X")
-        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         activations = [ACTIVATIONS[name] for name in self.activations_]
-        return predict_network(
-            X, self.kernels_, self.weights_, self.intercept_, activations
-        )
+        # Blocks of rows, converted to C-ordered float64 one at a time, keep the
+        # extra memory bounded for float32 or F-ordered inputs.
+        y_pred = np.empty(X.shape[0])
+        for start in range(0, X.shape[0], PREDICT_BLOCK_ROWS):
+            rows = slice(start, start + PREDICT_BLOCK_ROWS)
+            y_pred[rows] = predict_network(
+                np.ascontiguousarray(X[rows], dtype=np.float64),
+                self.kernels_,
+                self.weights_,
+                self.intercept_,
+                activations,
+            )
+        return y_pred

@@ -6,6 +6,20 @@ tensorisation is linear, T is ``X.T @ y_c / n`` reshaped: one pass over the data
 """
 
 import numpy as np
+from sklearn.utils.validation import assert_all_finite
+
+# C-ordered float32 inputs are read in blocks of this many rows: the BLAS
+# kernel for that layout adds the rows one after another in float32 (relative
+# error 6e-6 at 10^6 rows, growing with n), so each block's product is summed
+# in float64 (3e-6 at 10^6 rows, not growing with n); smaller blocks cost more
+# than they gain (2^16 rows: 1.14x the time of one call). F-ordered inputs take
+# one call: BLAS forms one dot product per column with several partial sums
+# (5e-7 at 10^6 rows), and row blocks of an F-ordered array are strided views
+# that it reads about 1.5x slower.
+FLOAT32_BLOCK_ROWS = 2**18
+
+# Rows checked at once when the moment reveals a non-finite value.
+CHECK_BLOCK_ROWS = 2**12
 
 
 def tensorize(vector, kernel_sizes):
@@ -32,6 +46,61 @@ def weighted_mean_and_std(y, sample_weight):
     return float(mean * magnitude), float(np.sqrt(max(variance, 0.0)) * magnitude)
 
 
+def cross_product(X, v):
+    """``X.T @ v`` in one pass over ``X``, without copying it.
+
+    ``X`` may be float64 or float32, C- or F-ordered. ``v`` is cast to the dtype
+    of ``X`` (a length-n vector; casting ``X`` instead would copy it) and the
+    product runs in BLAS. C-ordered float32 inputs are read in blocks of
+    ``FLOAT32_BLOCK_ROWS`` rows whose products are summed in float64.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs, float64 or float32.
+    v : ndarray of shape (n_samples,)
+        Multipliers of the rows.
+
+    Returns
+    -------
+    product : ndarray of shape (n_features,)
+        ``X.T @ v`` in float64.
+    """
+    v = np.asarray(v, dtype=X.dtype)
+    # Non-finite entries of X are reported by check_finite_product.
+    with np.errstate(invalid="ignore", over="ignore"):
+        blocked = X.dtype == np.float32 and X.flags.c_contiguous
+        if not blocked or X.shape[0] <= FLOAT32_BLOCK_ROWS:
+            return np.asarray(X.T @ v, dtype=np.float64)
+        product = np.zeros(X.shape[1])
+        for start in range(0, X.shape[0], FLOAT32_BLOCK_ROWS):
+            stop = start + FLOAT32_BLOCK_ROWS
+            product += X[start:stop].T @ v[start:stop]
+    return product
+
+
+def check_finite_product(X, v, product, estimator_name=None):
+    """Raise the usual ValueError when ``X`` has NaN or infinite entries.
+
+    ``product`` is ``X.T @ v``: a NaN or an infinity in a row with ``v != 0``
+    makes it non-finite, so only a non-finite product, or rows with ``v == 0``
+    (which a BLAS may skip), need a look at ``X`` itself. This replaces the
+    separate pass over ``X`` that ``check_array`` would make.
+    """
+    if np.all(np.isfinite(product)):
+        rows = np.flatnonzero(v == 0)
+        for start in range(0, rows.size, CHECK_BLOCK_ROWS):
+            block = X[rows[start : start + CHECK_BLOCK_ROWS]]
+            assert_all_finite(block, input_name="X", estimator_name=estimator_name)
+        return
+    for start in range(0, X.shape[0], CHECK_BLOCK_ROWS):
+        block = X[start : start + CHECK_BLOCK_ROWS]
+        assert_all_finite(block, input_name="X", estimator_name=estimator_name)
+    raise ValueError(
+        "The moment X.T @ y overflowed although X and y are finite; rescale X or y."
+    )
+
+
 def moment_vector(X, y, sample_weight, *, center=True):
     """Weighted cross moment ``sum_i w_i (y_i - c) x_i / sum_i w_i`` of length p.
 
@@ -41,7 +110,7 @@ def moment_vector(X, y, sample_weight, *, center=True):
     """
     total = sample_weight.sum()
     offset = sample_weight @ y / total if center else 0.0
-    return X.T @ (sample_weight * (y - offset)) / total
+    return cross_product(X, sample_weight * (y - offset)) / total
 
 
 def moment_tensor(X, y, kernel_sizes, sample_weight=None, *, center=True):
