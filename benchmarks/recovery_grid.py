@@ -58,8 +58,8 @@ BUDGETS = (500, 1000, 2000, 5000, 10000, 20000, None)
 
 def fit_once(setting, params, N, noise, rank, seed, init="deeptd", **model_params):
     planted = PlantedCNNDataset(noise=noise, rank=rank, random_state=seed, **params)
-    n = N * rank * sum(params["kernel_sizes"])
-    X, y = planted.sample(model_params.pop("n", n), random_state=10_000 + seed)
+    n = model_params.pop("n", None) or N * rank * sum(params["kernel_sizes"])
+    X, y = planted.sample(n, random_state=10_000 + seed)
     X_test, y_test = planted.sample(2000, random_state=20_000 + seed)
     model = DeepTDRegressor(rank=rank, init=init, random_state=seed, **params)
     model.set_params(**model_params)
