@@ -217,7 +217,7 @@ class PlantedCNNDataset(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_)
+        X : array-like of shape (n_samples, `n_features_`)
             Inputs.
 
         Returns
@@ -252,7 +252,7 @@ class PlantedCNNDataset(BaseEstimator):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_) or DataFrame
+        X : ndarray of shape (n_samples, `n_features_`) or DataFrame
             Standard Gaussian inputs.
         y : ndarray of shape (n_samples,) or Series
             Labels ``f(X)`` plus noise.

@@ -250,7 +250,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         ``refine=True``, else decomposition sweeps (0 for a zero moment).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string feature names.
 
     See Also
