@@ -154,7 +154,10 @@ def test_peers_without_tensorly_skips_it_with_a_message(monkeypatch):
         (lambda: run_depth([(2, 2)], methods=("SGD",), trials=1), "methods"),
         (lambda: run_samples([(2, 2)], N=(5,), trials=0), "trials"),
         (lambda: run_width((0,), trials=1), "widths"),
-        (lambda: run_peers([((2, -2), 5)], trials=1), "kernel_sizes"),
+        (
+            lambda: run_peers([((2, -2), 5)], methods=("Ridge",), trials=1),
+            "kernel_sizes",
+        ),
         (lambda: run_timing((100,), [(2, 2)], repeats=1.5), "repeats"),
     ],
 )
