@@ -397,21 +397,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._reset_stream()
-        check_not_strings(X, "X"), check_not_strings(y, "y")
-        check_not_strings(sample_weight, "sample_weight")
-        # Finiteness is checked on the moment (one pass over X, not two).
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=False,
-            y_numeric=True,
-            ensure_min_samples=2,
-        )
-        y = np.asarray(y, dtype=np.float64)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        X, y, sample_weight = self._validate_batch(
+            X, y, sample_weight, reset=True, ensure_min_samples=2
         )
         sample_weight = normalised_sample_weight(sample_weight)
         activations = self._setup(X.shape[1])
@@ -463,6 +450,26 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             x_scale,
         )
 
+    def _validate_batch(self, X, y, sample_weight, *, reset, ensure_min_samples):
+        """Validated float64/float32 X (never copied), float64 y and weights."""
+        check_not_strings(X, "X"), check_not_strings(y, "y")
+        check_not_strings(sample_weight, "sample_weight")
+        # Finiteness is checked on the moment (one pass over X, not two).
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=False,
+            y_numeric=True,
+            ensure_min_samples=ensure_min_samples,
+            reset=reset,
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        return X, np.asarray(y, dtype=np.float64), sample_weight
+
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a batch of samples to the moment and update the network.
@@ -498,20 +505,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             The updated estimator.
         """
         first_call = not hasattr(self, "_statistics")
-        check_not_strings(X, "X"), check_not_strings(y, "y")
-        check_not_strings(sample_weight, "sample_weight")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=False,
-            y_numeric=True,
-            reset=first_call,
-        )
-        y = np.asarray(y, dtype=np.float64)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        X, y, sample_weight = self._validate_batch(
+            X, y, sample_weight, reset=first_call, ensure_min_samples=1
         )
         activations = self._setup(X.shape[1])
         if first_call:
