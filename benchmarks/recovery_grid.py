@@ -16,6 +16,7 @@ fraction of seeds whose every layer and branch reaches 0.99.
 
 import argparse
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -58,8 +59,8 @@ BUDGETS = (500, 1000, 2000, 5000, 10000, 20000, None)
 
 def fit_once(setting, params, N, noise, rank, seed, init="deeptd", **model_params):
     planted = PlantedCNNDataset(noise=noise, rank=rank, random_state=seed, **params)
-    n = N * rank * sum(params["kernel_sizes"])
-    X, y = planted.sample(model_params.pop("n", n), random_state=10_000 + seed)
+    n = model_params.pop("n", None) or N * rank * sum(params["kernel_sizes"])
+    X, y = planted.sample(n, random_state=10_000 + seed)
     X_test, y_test = planted.sample(2000, random_state=20_000 + seed)
     model = DeepTDRegressor(rank=rank, init=init, random_state=seed, **params)
     model.set_params(**model_params)
@@ -160,6 +161,19 @@ def to_markdown(frame):
     return "\n".join(lines)
 
 
+def describe_machine():
+    import os
+
+    import numpy as np
+    import sklearn
+
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, numpy {np.__version__}, scikit-learn "
+        f"{sklearn.__version__}"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["main", "noise", "budget"], default="main")
@@ -177,9 +191,12 @@ def main(argv=None):
     name = f"recovery_{'quick' if args.quick else args.part}"
     args.out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out / f"{name}.csv", index=False)
-    machine = f"{platform.processor() or platform.machine()}, {platform.system()}"
+    machine = describe_machine()
     text = to_markdown(summary)
-    (args.out / f"{name}.md").write_text(f"Machine: {machine}\n\n{text}\n")
+    command = " ".join(["python benchmarks/recovery_grid.py", *(argv or sys.argv[1:])])
+    (args.out / f"{name}.md").write_text(
+        f"Machine: {machine}\n\nCommand: `{command}`\n\n{text}\n"
+    )
     print(text)
 
 

@@ -217,7 +217,7 @@ class PlantedCNNDataset(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_)
+        X : array-like of shape (n_samples, `n_features_`)
             Inputs.
 
         Returns
@@ -260,7 +260,7 @@ class PlantedCNNDataset(BaseEstimator):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_), DataFrame or dask array
+        X : ndarray of shape (n_samples, `n_features_`), DataFrame or dask array
             Standard Gaussian inputs.
         y : ndarray of shape (n_samples,), Series or dask array
             Labels ``f(X)`` plus noise.

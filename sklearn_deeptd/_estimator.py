@@ -277,7 +277,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         ``refine=True``, else decomposition sweeps (0 for a zero moment).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string feature names.
 
     See Also
@@ -440,21 +440,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         namespace = dispatched_namespace(X)
         if namespace is not None:
             return self._fit_on_device(X, y, sample_weight, *namespace)
-        check_not_strings(X, "X"), check_not_strings(y, "y")
-        check_not_strings(sample_weight, "sample_weight")
-        # Finiteness is checked on the moment (one pass over X, not two).
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=False,
-            y_numeric=True,
-            ensure_min_samples=2,
-        )
-        y = np.asarray(y, dtype=np.float64)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        X, y, sample_weight = self._validate_batch(
+            X, y, sample_weight, reset=True, ensure_min_samples=2
         )
         sample_weight = normalised_sample_weight(sample_weight)
         activations = self._setup(X.shape[1])
@@ -506,6 +493,26 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             x_scale,
         )
 
+    def _validate_batch(self, X, y, sample_weight, *, reset, ensure_min_samples):
+        """Validated float64/float32 X (never copied), float64 y and weights."""
+        check_not_strings(X, "X"), check_not_strings(y, "y")
+        check_not_strings(sample_weight, "sample_weight")
+        # Finiteness is checked on the moment (one pass over X, not two).
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=False,
+            y_numeric=True,
+            ensure_min_samples=ensure_min_samples,
+            reset=reset,
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        return X, np.asarray(y, dtype=np.float64), sample_weight
+
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a batch of samples to the moment and update the network.
@@ -553,20 +560,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 None if value is None else to_numpy(value)
                 for value in (X, y, sample_weight)
             )
-        check_not_strings(X, "X"), check_not_strings(y, "y")
-        check_not_strings(sample_weight, "sample_weight")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=False,
-            y_numeric=True,
-            reset=first_call,
-        )
-        y = np.asarray(y, dtype=np.float64)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        X, y, sample_weight = self._validate_batch(
+            X, y, sample_weight, reset=first_call, ensure_min_samples=1
         )
         activations = self._setup(X.shape[1])
         if first_call:

@@ -91,3 +91,15 @@ def test_dispatched_fit_float32_and_bad_input(name):
     # float32 products on the device: agreement to float32 rounding.
     assert _max_difference(got.td_kernels_, expected.td_kernels_, to_numpy) <= 1e-4
     assert to_numpy(prediction).dtype == np.float64
+
+
+def test_partial_fit_under_dispatch_copies_batches_to_the_host():
+    xp, asarray, _ = _setup("array_api_strict")
+    planted = PlantedCNNDataset(kernel_sizes=SIZES, noise=0.1, random_state=0)
+    X, y = planted.sample(1000, random_state=1)
+    setting = dict(kernel_sizes=SIZES, random_state=0, refine=False)
+    expected = DeepTDRegressor(**setting).partial_fit(X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        got = DeepTDRegressor(**setting).partial_fit(asarray(X), asarray(y))
+    for a, b in zip(got.td_kernels_, expected.td_kernels_):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

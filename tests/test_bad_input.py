@@ -552,6 +552,108 @@ def test_predict_rejects_other_feature_names(fitted_on_frame, transform, message
     assert type(info.value) is ValueError
 
 
+def _partial(X=None, y=None, sample_weight=None, first=None, **params):
+    """A partial_fit with some of the data replaced, after an optional valid
+    first batch (``first=True``)."""
+
+    def call(data_X, data_y):
+        model = _model(**params)
+        if first:
+            model.partial_fit(data_X, data_y)
+        return model.partial_fit(
+            data_X if X is None else X(data_X),
+            data_y if y is None else y(data_y),
+            sample_weight=None if sample_weight is None else sample_weight(data_X),
+        )
+
+    return call
+
+
+PARTIAL_FIT_CASES = [
+    (
+        "X-nan",
+        _partial(X=lambda X: _with(X, (3, 1), np.nan)),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "X-inf-later-batch",
+        _partial(X=lambda X: _with(X, (3, 1), np.inf), first=True),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    (
+        "y-nan",
+        _partial(y=lambda y: _with(y, 7, np.nan)),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    ("X-strings", _partial(X=lambda X: X.astype(str)), ValueError, "X holds strings"),
+    ("y-strings", _partial(y=lambda y: y.astype(str)), ValueError, "y holds strings"),
+    (
+        "weight-negative",
+        _partial(sample_weight=lambda X: -ONES),
+        ValueError,
+        "Negative values in data passed to `sample_weight`",
+    ),
+    (
+        "weight-all-zero",
+        _partial(sample_weight=lambda X: 0 * ONES),
+        ValueError,
+        "Sample weights must contain at least one non-zero number",
+    ),
+    ("X-3d", _partial(X=lambda X: X[:, :, None]), ValueError, "Found array with dim 3"),
+    (
+        "X-sparse",
+        _partial(X=lambda X: sp.csr_matrix(X)),
+        TypeError,
+        "Sparse data was passed for X",
+    ),
+    (
+        "X-complex",
+        _partial(X=lambda X: X.astype(complex)),
+        ValueError,
+        "Complex data not supported",
+    ),
+    (
+        "y-wrong-length",
+        _partial(y=lambda y: y[:-1]),
+        ValueError,
+        "inconsistent numbers of samples: \\[50, 49\\]",
+    ),
+    (
+        "X-empty",
+        _partial(X=lambda X: X[:0], y=lambda y: y[:0]),
+        ValueError,
+        "Found array with 0 sample\\(s\\)",
+    ),
+    (
+        "fewer-features-later-batch",
+        _partial(X=lambda X: X[:, :6], first=True),
+        ValueError,
+        "X has 6 features, but DeepTDRegressor is expecting 12 features",
+    ),
+    (
+        "kernel-sizes-product",
+        _partial(kernel_sizes=(3, 3)),
+        ValueError,
+        "kernel_sizes \\(3, 3\\) multiply to 9, but X has 12 features",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [case[1:] for case in PARTIAL_FIT_CASES],
+    ids=[case[0] for case in PARTIAL_FIT_CASES],
+)
+def test_partial_fit_rejects_bad_input(data, call, error, message):
+    X, y = data
+    with pytest.raises(error, match=message) as info:
+        call(X, y)
+    assert type(info.value) is error
+
+
 def test_predict_before_fit(data):
     X, _ = data
     with pytest.raises(NotFittedError, match="instance is not fitted yet"):
@@ -560,6 +662,12 @@ def test_predict_before_fit(data):
 
 def test_battery_size():
     # The issue asks for at least 40 distinct bad-input cases.
-    n_cases = len(FIT_CASES) + len(PREDICT_CASES) + len(FEATURE_NAME_CASES) + 1
+    n_cases = (
+        len(FIT_CASES)
+        + len(PARTIAL_FIT_CASES)
+        + len(PREDICT_CASES)
+        + len(FEATURE_NAME_CASES)
+        + 1
+    )
     assert n_cases >= 40
     assert len({case[0] for case in FIT_CASES}) == len(FIT_CASES)

@@ -1,0 +1,226 @@
+"""The benchmark package: every experiment through the Python API and the CLI."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_deeptd import benchmark
+from sklearn_deeptd.benchmark import (
+    run_depth,
+    run_peers,
+    run_samples,
+    run_timing,
+    run_width,
+)
+from sklearn_deeptd.benchmark.__main__ import main
+
+RECOVERY_COLUMNS = [
+    "experiment",
+    "setting",
+    "method",
+    "kernel_sizes",
+    "depth",
+    "width",
+    "p",
+    "N",
+    "n",
+    "trial",
+    "seed",
+    "r2_test",
+    "fit_time_s",
+    "corr_min",
+    "corr_mean",
+]
+
+
+def _layer_columns(frame):
+    return [c for c in frame.columns if c.startswith("corr_layer_")]
+
+
+def check_recovery_frame(frame, experiment):
+    assert list(frame.columns[:3]) == ["experiment", "setting", "method"]
+    assert set(RECOVERY_COLUMNS) <= set(frame.columns)
+    assert (frame["experiment"] == experiment).all()
+    sizes = frame["kernel_sizes"].str.split("x")
+    assert (frame["n"] == frame["N"] * sizes.apply(lambda s: sum(map(int, s)))).all()
+    assert (frame["depth"] == sizes.apply(len)).all()
+    layers = _layer_columns(frame)
+    assert layers == [f"corr_layer_{i + 1}" for i in range(frame["depth"].max())]
+    with_kernels = frame["corr_min"].notna()
+    values = frame.loc[with_kernels, ["corr_min", "corr_mean", *layers]].to_numpy()
+    values = values[~np.isnan(values)]
+    assert values.size and ((values >= 0) & (values <= 1)).all()
+    for _, row in frame[with_kernels].iterrows():
+        per_layer = row[layers].to_numpy(dtype=float)[: row["depth"]]
+        assert not np.isnan(per_layer).any()
+        assert row["corr_min"] == pytest.approx(per_layer.min())
+        assert row["corr_mean"] == pytest.approx(per_layer.mean())
+    assert (frame["fit_time_s"] > 0).all()
+    assert frame["r2_test"].dropna().le(1).all()
+
+
+def test_depth_api_refinement_beats_random_start():
+    frame = run_depth(
+        [(2,) * 8],
+        N=(10, 50),
+        methods=("DeepTD", "DeepTD+refine", "random start"),
+        refine_N=(50,),
+        trials=3,
+    )
+    check_recovery_frame(frame, "depth")
+    counts = frame.groupby(["N", "method"]).size().to_dict()
+    assert counts == {
+        (10, "DeepTD"): 3,
+        (50, "DeepTD"): 3,
+        (50, "DeepTD+refine"): 3,
+        (50, "random start"): 3,
+    }
+    at50 = frame[frame["N"] == 50].groupby("method")
+    assert (
+        at50["corr_min"].mean()["DeepTD+refine"]
+        > at50["corr_min"].mean()["random start"]
+    )
+    assert at50["r2_test"].mean()["DeepTD+refine"] > 0.99
+    # Same network for every N of a trial, different samples.
+    deeptd = frame[frame["method"] == "DeepTD"]
+    assert sorted(deeptd["seed"].unique()) == [0, 1, 2]
+
+
+def test_width_api_uses_relu_output_and_naive_baseline():
+    frame = run_width((2, 3), depth=3, N=(10,), refine_N=(), trials=2)
+    check_recovery_frame(frame, "width")
+    assert set(frame["method"]) == {"DeepTD", "NaiveTD"}
+    assert (frame["output_activation"] == "relu").all()
+    assert sorted(frame["width"].unique()) == [2, 3]
+
+
+def test_samples_api_runs_every_method_at_every_N():
+    frame = run_samples([(3, 3, 3)], N=(2, 20), trials=2, seed=5)
+    check_recovery_frame(frame, "samples")
+    assert len(frame) == 2 * 3 * 2
+    assert sorted(frame["seed"].unique()) == [5, 6]
+
+
+def test_timing_api_ratio_is_fit_over_floor():
+    frame = run_timing(
+        (300, 600), [(2, 2, 2)], base_kernel_sizes=(4, 4), base_n=200, repeats=2
+    )
+    assert list(frame.columns[:3]) == ["experiment", "setting", "method"]
+    assert len(frame) == 3 * 2 * 2
+    assert frame.groupby("sweep")["n"].unique().apply(sorted).to_dict() == {
+        "n": [300, 600],
+        "p": [200],
+    }
+    assert (frame["floor_time_s"] > 0).all()
+    np.testing.assert_allclose(
+        frame["ratio"], frame["fit_time_s"] / frame["floor_time_s"]
+    )
+
+
+def test_peers_api_compares_every_peer():
+    pytest.importorskip("tensorly")
+    frame = run_peers([((3, 3, 3), 20), ((4, 4), 20)], trials=1)
+    check_recovery_frame(frame, "peers")
+    assert list(frame["method"].unique()) == list(benchmark.PEER_METHODS)
+    no_kernels = frame["method"].isin(["MLPRegressor", "Ridge"])
+    assert frame.loc[no_kernels, "corr_min"].isna().all()
+    assert frame.loc[~no_kernels, "corr_min"].notna().all()
+    parafac = frame["method"] == "TensorLy parafac"
+    assert frame.loc[parafac, "r2_test"].isna().all()
+    assert frame.loc[~parafac, "r2_test"].notna().all()
+    # parafac and DeepTD decompose the same moment: the same directions.
+    deeptd = frame[frame["method"] == "DeepTD"]["corr_min"].to_numpy()
+    np.testing.assert_allclose(
+        frame.loc[parafac, "corr_min"].to_numpy(), deeptd, atol=1e-3
+    )
+
+
+def test_peers_without_tensorly_skips_it_with_a_message(monkeypatch):
+    monkeypatch.setattr(benchmark, "_tensorly_parafac", lambda: None)
+    with pytest.warns(UserWarning, match="TensorLy is not installed"):
+        frame = run_peers([((2, 2), 10)], trials=1)
+    assert "TensorLy parafac" not in set(frame["method"])
+    assert "Ridge" in set(frame["method"])
+    with pytest.raises(ImportError, match="pip install tensorly"):
+        run_peers([((2, 2), 10)], methods=("TensorLy parafac",), trials=1)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: run_depth([(2, 2)], methods=("SGD",), trials=1), "methods"),
+        (lambda: run_samples([(2, 2)], N=(5,), trials=0), "trials"),
+        (lambda: run_width((0,), trials=1), "widths"),
+        (
+            lambda: run_peers([((2, -2), 5)], methods=("Ridge",), trials=1),
+            "kernel_sizes",
+        ),
+        (lambda: run_timing((100,), [(2, 2)], repeats=1.5), "repeats"),
+    ],
+)
+def test_bad_arguments_raise_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("experiment", ["depth", "width", "samples", "timing", "peers"])
+def test_cli_quick_mode_writes_csv_summary_and_plot(experiment, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main([experiment, "--quick", "--trials", "1", "--out", str(tmp_path)]) == 0
+    frame = pd.read_csv(tmp_path / f"{experiment}.csv")
+    assert (frame["experiment"] == experiment).all()
+    if experiment == "timing":
+        assert set(frame["sweep"]) == {"n", "p"}
+        assert (frame["ratio"] > 0).all()
+    else:
+        check_recovery_frame(frame, experiment)
+        assert (frame["trial"] == 0).all()
+    summary = (tmp_path / f"{experiment}_summary.md").read_text()
+    assert f"python -m sklearn_deeptd.benchmark {experiment} --quick" in summary
+    png = (tmp_path / f"{experiment}.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    assert "| setting |" in capsys.readouterr().out
+
+
+def test_cli_without_matplotlib_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    argv = ["samples", "--quick", "--trials", "1", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    assert "matplotlib is not installed" in capsys.readouterr().err
+    assert (tmp_path / "samples.csv").exists()
+    assert not (tmp_path / "samples.png").exists()
+    # Once matplotlib is back, the plot is redone from the CSV without a run.
+    monkeypatch.undo()
+    pytest.importorskip("matplotlib")
+    assert main(["samples", "--from-csv", "--out", str(tmp_path)]) == 0
+    assert "rows read" in capsys.readouterr().out
+    assert (tmp_path / "samples.png").read_bytes().startswith(b"\x89PNG")
+    assert main(["depth", "--from-csv", "--out", str(tmp_path)]) == 2
+
+
+def test_module_entry_point(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "sklearn_deeptd.benchmark", "timing", "--quick"]
+        + ["--trials", "1", "--no-plot", "--out", str(tmp_path), "-v"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "[timing] 1/" in completed.stderr
+    assert len(pd.read_csv(tmp_path / "timing.csv")) == 2 * 4
+
+
+def test_cli_rejects_bad_trials(tmp_path, capsys):
+    assert main(["depth", "--trials", "0", "--out", str(tmp_path)]) == 2
+    assert "trials must be a positive integer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", sorted(benchmark.__all__))
+def test_docstrings_pass_numpydoc(name):
+    validate = pytest.importorskip("numpydoc.validate")
+    result = validate.validate(f"sklearn_deeptd.benchmark.{name}")
+    errors = [f"{code}: {msg}" for code, msg in result["errors"] if code != "RT02"]
+    assert not errors, "\n".join(errors)
