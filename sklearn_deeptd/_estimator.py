@@ -73,8 +73,10 @@ REFINE_SAMPLES = 5000
 # predict evaluates the network on blocks of this many rows.
 PREDICT_BLOCK_ROWS = 2**12
 
-# The input scale is estimated on at most about this many evenly spaced rows.
-SCALE_SAMPLES = 4096
+# The input scale is estimated on at most about this many evenly spaced rows:
+# only its order of magnitude matters (is it outside [1e-6, 1e6]?), and strided
+# rows of an F-ordered X are slow to read.
+SCALE_SAMPLES = 512
 
 # ||T|| is at most the root mean square norm of the rows of X (y standardised),
 # so this ratio measures how much of X correlates with y at all.
@@ -120,6 +122,8 @@ def _positions(pool_rows, rows):
     """Where the sorted ``rows`` sit inside the sorted ``pool_rows``."""
     if isinstance(rows, slice) or isinstance(pool_rows, slice):
         return rows
+    if len(rows) == len(pool_rows):
+        return slice(None)  # the whole pool, without another copy
     return np.searchsorted(pool_rows, rows)
 
 
@@ -793,6 +797,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         """
         n_samples = X.shape[0]
         refine_size = n_samples if self.refine_samples is None else self.refine_samples
+        if not self.refine and self.init == "deeptd":
+            # One start, nothing to refine or compare: the sign-search rows are
+            # all that is read (the same rows, being the start of the draw).
+            refine_size = min(refine_size, SIGN_SEARCH_SAMPLES)
         search_rows, refine_rows = _nested_subsamples(
             n_samples, (SIGN_SEARCH_SAMPLES, refine_size), random_state
         )
@@ -865,6 +873,14 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     def _refine_start(self, X, y, sample_weight, start, activations, n_iter):
         """Refine one starting network (only score it when ``refine=False``)."""
         kernels, weights, intercept = start
+        if not self.refine and self.init == "deeptd":
+            # A single start: no loss to compare.
+            return {
+                "network": start,
+                "loss": 0.0,
+                "n_iter": n_iter,
+                "hit_max_iter": False,
+            }
         if not self.refine:
             outputs = forward(X, kernels, activations)
             residual = outputs @ weights + intercept - y
