@@ -19,6 +19,8 @@ from sklearn.utils._array_api import (
     move_to,
 )
 
+from ._moment import targets_are_constant
+
 # predict evaluates the network on blocks of this many rows on the device.
 DEVICE_BLOCK_ROWS = 2**16
 
@@ -117,7 +119,7 @@ def device_statistics(X, y, sample_weight, *, center, estimator_name):
     variance = float(xp.sum(weight * (unit - mean) ** 2))
     y_mean = mean * magnitude
     y_scale = float(np.sqrt(max(variance, 0.0))) * magnitude
-    if y_scale <= 1e-12 * max(abs(y_mean), np.finfo(np.float64).tiny):
+    if targets_are_constant(y_mean, y_scale):
         return y, sample_weight, y_mean, y_scale, None
     multipliers = (y - (y_mean if center else 0.0)) / y_scale
     if center:

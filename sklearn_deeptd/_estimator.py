@@ -43,6 +43,7 @@ from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
 from ._moment import (
     check_finite_product,
     cross_product,
+    targets_are_constant,
     tensorize,
     weighted_mean_and_std,
 )
@@ -85,8 +86,7 @@ ZERO_MOMENT_RATIO = 1e-10
 
 def _standardised_targets(y, sample_weight):
     mean, scale = weighted_mean_and_std(y, sample_weight)
-    constant = scale <= 1e-12 * max(abs(mean), np.finfo(np.float64).tiny)
-    return mean, scale, constant
+    return mean, scale, targets_are_constant(mean, scale)
 
 
 def _moment_is_negligible(X_sample, moment, sample_weight):
@@ -304,7 +304,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     product ``X.T @ (w * (y - mean y))``, which also reveals NaN or infinite
     entries, so ``X`` is neither copied, centred, nor checked in a separate
     pass. float64 and float32 inputs of either memory order are used in place;
-    float32 products are summed in float64 over blocks of 65536 rows, and every
+    float32 products are summed in float64 over blocks of 2^20 rows, and every
     fitted attribute is float64. The sign search and the refinement read only
     their subsamples (at most 4096 and ``refine_samples`` rows), converted to
     float64. The products run in the BLAS numpy links to, so
@@ -411,7 +411,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             square entry is below 1e-6 or above 1e6 are fitted on
             ``X / scale`` and the first kernel divided by ``scale``, an exact
             reparametrisation that keeps every quantity finite (the scale is
-            estimated on at most about 4096 evenly spaced rows). float64 and
+            estimated on at most about 512 evenly spaced rows). float64 and
             float32 arrays of either memory order are used as they are, without
             a copy (except at such extreme scales); other dtypes are converted
             to float64. A ``dask.array`` (``dask`` extra) is reduced chunk by
@@ -453,15 +453,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         # copy, in that case only); the scale is estimated on evenly spaced
         # rows, not on all of X.
         step = max(X.shape[0] // SCALE_SAMPLES, 1)
-        scale_weight = sample_weight[::step]
-        if not scale_weight.max() > 0:
-            scale_weight = np.ones_like(scale_weight)
-        # X is not yet known to be finite: a non-finite scale leaves X alone and
-        # the check on the moment reports the entry.
-        with np.errstate(all="ignore"):
-            x_scale = input_scale(X[::step], normalised_sample_weight(scale_weight))
-        if not np.isfinite(x_scale):
-            x_scale = 1.0
+        x_scale = input_scale(X[::step], sample_weight[::step])
         if x_scale != 1.0:
             X = X / x_scale
         y_mean, y_scale, constant = _standardised_targets(y, sample_weight)
@@ -583,7 +575,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         y_mean, y_scale = statistics.mean_and_std()
         if statistics.sum_w <= 0:
             raise ValueError("The samples seen so far have zero total weight.")
-        if y_scale <= 1e-12 * max(abs(y_mean), np.finfo(np.float64).tiny):
+        if targets_are_constant(y_mean, y_scale):
             return self._fit_mean(y_mean, "the targets are constant")
         moment = statistics.moment(center=self.center) / y_scale
         reservoir = self._reservoir
@@ -659,13 +651,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             sample_weight[pool_rows],
         )
         total, y_mean, y_scale, centred = combine_statistics(statistics, n_features)
-        if not w_scale.max() > 0:
-            w_scale = np.ones_like(w_scale)
-        with np.errstate(all="ignore"):
-            x_scale = input_scale(X_scale, normalised_sample_weight(w_scale))
-        if not np.isfinite(x_scale):
-            x_scale = 1.0
-        if y_scale <= 1e-12 * max(abs(y_mean), np.finfo(np.float64).tiny):
+        x_scale = input_scale(X_scale, w_scale)
+        if targets_are_constant(y_mean, y_scale):
             return self._fit_mean(y_mean, "the targets are constant")
         if not w_pool.sum() > 0:
             return self._fit_mean(y_mean, "the sampled rows have zero weight")
@@ -727,16 +714,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             self._fit_mean(y_mean, "the targets are constant")
             return self._move_fitted_arrays(xp, device)
         step = max(n_samples // SCALE_SAMPLES, 1)
-        scale_weight = to_numpy(sample_weight[::step])
-        if not scale_weight.max() > 0:
-            scale_weight = np.ones_like(scale_weight)
-        with np.errstate(all="ignore"):
-            x_scale = input_scale(
-                np.asarray(to_numpy(X[::step, ...]), dtype=np.float64),
-                normalised_sample_weight(scale_weight),
-            )
-        if not np.isfinite(x_scale):
-            x_scale = 1.0
+        x_scale = input_scale(
+            np.asarray(to_numpy(X[::step, ...]), dtype=np.float64),
+            to_numpy(sample_weight[::step]),
+        )
         if x_scale != 1.0:
             X = X / x_scale
             moment = moment / x_scale

@@ -47,6 +47,12 @@ def weighted_mean_and_std(y, sample_weight):
     return float(mean * magnitude), float(np.sqrt(max(variance, 0.0)) * magnitude)
 
 
+def targets_are_constant(mean, scale):
+    """Whether targets of this weighted mean and standard deviation are constant
+    to rounding (nothing to learn from them)."""
+    return scale <= 1e-12 * max(abs(mean), np.finfo(np.float64).tiny)
+
+
 def cross_product(X, v):
     """``X.T @ v`` in one pass over ``X``, without copying it.
 

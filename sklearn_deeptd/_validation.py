@@ -112,16 +112,29 @@ def weighted_rms_row_norm(X, sample_weight):
 SAFE_INPUT_SCALE = (1e-6, 1e6)
 
 
-def input_scale(X, sample_weight):
+def input_scale(X_rows, weight_rows):
     """1.0, or the weighted root mean square entry of X when it is extreme.
+
+    ``X_rows`` are a few evenly spaced rows of X (only the order of magnitude
+    matters) and ``weight_rows`` their sample weights, in any scale; rows whose
+    weights are all zero count equally. X is not yet known to be finite here:
+    a non-finite estimate gives 1.0 and leaves the report to the finiteness
+    check on the moment.
 
     Fitting on ``X / s`` and dividing the first kernel by ``s`` afterwards is an
     exact reparametrisation of the network (only the first layer's
     pre-activations see X, linearly), so it changes nothing but the rounding.
     """
-    if X.shape[1] == 0:
+    if X_rows.shape[1] == 0:
         return 1.0
-    rms = weighted_rms_row_norm(X, sample_weight) / np.sqrt(X.shape[1])
-    if rms == 0 or SAFE_INPUT_SCALE[0] <= rms <= SAFE_INPUT_SCALE[1]:
+    if not np.max(weight_rows) > 0:
+        weight_rows = np.ones_like(weight_rows)
+    with np.errstate(all="ignore"):
+        rms = weighted_rms_row_norm(
+            X_rows, normalised_sample_weight(weight_rows)
+        ) / np.sqrt(X_rows.shape[1])
+    if not np.isfinite(rms) or rms == 0:
         return 1.0
-    return rms
+    if SAFE_INPUT_SCALE[0] <= rms <= SAFE_INPUT_SCALE[1]:
+        return 1.0
+    return float(rms)
