@@ -15,9 +15,7 @@ import numpy as np
 from sklearn.utils.validation import assert_all_finite
 
 from ._activations import ACTIVATIONS
-
-# Rows of a float32 chunk multiplied at once; the products are summed in float64.
-CHUNK_BLOCK_ROWS = 2**18
+from ._moment import check_finite_product, cross_product
 
 DASK_EXTRA_MESSAGE = (
     "{what} needs dask: install the optional extra with "
@@ -99,18 +97,6 @@ def as_vector_like(da, value, X, name):
     return value
 
 
-def _blocked_cross_product(X, V):
-    """``X.T @ V`` in float64 for a chunk (float32 summed over row blocks)."""
-    V = np.asarray(V, dtype=X.dtype)
-    if X.dtype == np.float64 or X.shape[0] <= CHUNK_BLOCK_ROWS:
-        return np.asarray(X.T @ V, dtype=np.float64)
-    product = np.zeros((X.shape[1], V.shape[1]))
-    for start in range(0, X.shape[0], CHUNK_BLOCK_ROWS):
-        stop = start + CHUNK_BLOCK_ROWS
-        product += X[start:stop].T @ V[start:stop]
-    return product
-
-
 def chunk_statistics(X, y, sample_weight, estimator_name=None):
     """The sufficient statistics of one row chunk, as one row of floats.
 
@@ -131,18 +117,10 @@ def chunk_statistics(X, y, sample_weight, estimator_name=None):
     mean = float(weight @ y / total) if total > 0 else 0.0
     deviation = y - mean
     weighted = weight * deviation
-    with np.errstate(invalid="ignore", over="ignore"):
-        product = _blocked_cross_product(X, np.stack([weight, weighted], axis=1))
+    product = cross_product(X, np.stack([weight, weighted], axis=1))
     # A NaN or infinity of X in a row of positive weight makes the product
     # non-finite; rows of zero weight are looked at directly.
-    if not np.all(np.isfinite(product)):
-        assert_all_finite(X, input_name="X", estimator_name=estimator_name)
-        raise ValueError(
-            "The moment X.T @ y overflowed although X and y are finite; rescale X or y."
-        )
-    zero = weight == 0
-    if np.any(zero):
-        assert_all_finite(X[zero], input_name="X", estimator_name=estimator_name)
+    check_finite_product(X, weight, product, estimator_name)
     row = np.concatenate(
         [[total, mean, float(weighted @ deviation)], product[:, 0], product[:, 1]]
     )

@@ -65,12 +65,12 @@ def cross_product(X, v):
     ----------
     X : ndarray of shape (n_samples, n_features)
         Inputs, float64 or float32.
-    v : ndarray of shape (n_samples,)
-        Multipliers of the rows.
+    v : ndarray of shape (n_samples,) or (n_samples, k)
+        Multipliers of the rows (``k`` columns read ``X`` once for all).
 
     Returns
     -------
-    product : ndarray of shape (n_features,)
+    product : ndarray of shape (n_features,) or (n_features, k)
         ``X.T @ v`` in float64.
     """
     v = np.asarray(v, dtype=X.dtype)
@@ -79,7 +79,7 @@ def cross_product(X, v):
         blocked = X.dtype == np.float32 and X.flags.c_contiguous
         if not blocked or X.shape[0] <= FLOAT32_BLOCK_ROWS:
             return np.asarray(X.T @ v, dtype=np.float64)
-        product = np.zeros(X.shape[1])
+        product = np.zeros(X.shape[1:] + v.shape[1:])
         for start in range(0, X.shape[0], FLOAT32_BLOCK_ROWS):
             stop = start + FLOAT32_BLOCK_ROWS
             product += X[start:stop].T @ v[start:stop]
@@ -89,9 +89,11 @@ def cross_product(X, v):
 def check_finite_product(X, v, product, estimator_name=None):
     """Raise the usual ValueError when ``X`` has NaN or infinite entries.
 
-    ``product`` is ``X.T @ v``: a NaN or an infinity in a row with ``v != 0``
-    makes it non-finite, so only a non-finite product, or rows with ``v == 0``
-    (which a BLAS may skip), need a look at ``X`` itself. This replaces the
+    ``product`` is ``X.T @ V`` where ``v`` is zero exactly on the rows where
+    every column of ``V`` is (``V = v`` for one column): a NaN or an infinity
+    in a row with ``v != 0`` makes it non-finite, so only a non-finite
+    product, or rows with ``v == 0`` (which a BLAS may skip), need a look at
+    ``X`` itself. This replaces the
     separate pass over ``X`` that ``check_array`` would make.
     """
     if np.all(np.isfinite(product)):

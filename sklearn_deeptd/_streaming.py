@@ -36,17 +36,17 @@ class MomentStatistics:
         self.sum_wyx = np.zeros(n_features)
 
     def update(self, X, y, sample_weight, estimator_name=None):
-        """Add a batch: two passes over ``X``, ``X.T @ (w (y - K))`` and ``X.T @ w``."""
+        """Add a batch: one pass over ``X`` for ``X.T @ [w (y - K), w]``."""
         if self.shift is None:
             total = sample_weight.sum()
             self.shift = float(sample_weight @ y / total) if total > 0 else 0.0
         shifted = y - self.shift
         weighted = sample_weight * shifted
-        wyx = cross_product(X, weighted)
-        wx = cross_product(X, sample_weight)
-        check_finite_product(X, sample_weight, wx, estimator_name)
-        self.sum_wyx += wyx
-        self.sum_wx += wx
+        product = cross_product(X, np.stack([weighted, sample_weight], axis=1))
+        # Rows of zero weight are zero in both columns: checked on X directly.
+        check_finite_product(X, sample_weight, product, estimator_name)
+        self.sum_wyx += product[:, 0]
+        self.sum_wx += product[:, 1]
         self.sum_w += float(sample_weight.sum())
         self.sum_wy += float(weighted.sum())
         self.sum_wyy += float(weighted @ shifted)
