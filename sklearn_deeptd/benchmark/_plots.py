@@ -44,6 +44,26 @@ def _style(method):
     return STYLE.get(method, ("k", "."))
 
 
+def _save(fig, path, **layout):
+    fig.tight_layout(**layout)
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)
+
+
+def _mean_and_second_line(ax, part, by, second, labels):
+    """Per method: mean correlation (solid) and ``second`` (dotted) against ``by``."""
+    for method in dict.fromkeys(part["method"]):
+        color, marker = _style(method)
+        rows = part[part["method"] == method].groupby(by)
+        ax.plot(rows["corr_mean"].mean(), color=color, marker=marker,
+                label=f"{method} ({labels[0]})")  # fmt: skip
+        ax.plot(rows[second].mean(), color=color, linestyle=":",
+                label=f"{method} ({labels[1]})")  # fmt: skip
+    ax.set_ylabel("mean |cos|")
+    ax.set_ylim(0, 1.03)
+    ax.grid(alpha=0.3)
+
+
 def plot_depth(results, path):
     """Per-layer mean correlation, one panel per setting."""
     plt = pyplot()
@@ -84,9 +104,7 @@ def plot_depth(results, path):
     fullest = max(axes[0], key=lambda ax: len(ax.get_legend_handles_labels()[1]))
     handles, labels = fullest.get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
-    fig.tight_layout(rect=(0, 0.13, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path, rect=(0, 0.13, 1, 1))
 
 
 def plot_width(results, path):
@@ -96,23 +114,12 @@ def plot_width(results, path):
     fig, axes = plt.subplots(1, len(Ns), figsize=(4.5 * len(Ns), 4), squeeze=False)
     for ax, N in zip(axes[0], Ns):
         part = results[results["N"] == N]
-        for method in dict.fromkeys(part["method"]):
-            color, marker = _style(method)
-            rows = part[part["method"] == method].groupby("width")
-            ax.plot(rows["corr_mean"].mean(), color=color, marker=marker,
-                    label=f"{method} (mean)")  # fmt: skip
-            last = _layer_columns(part)[-1]
-            ax.plot(rows[last].mean(), color=color, linestyle=":",
-                    label=f"{method} (last layer)")  # fmt: skip
+        last = _layer_columns(part)[-1]
+        _mean_and_second_line(ax, part, "width", last, ("mean", "last layer"))
         ax.set_title(f"depth {part['depth'].iloc[0]}, N={N}, ReLU output")
         ax.set_xlabel("kernel width d")
-        ax.set_ylabel("mean |cos|")
-        ax.set_ylim(0, 1.03)
-        ax.grid(alpha=0.3)
     _legend(axes[0], fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_samples(results, path):
@@ -123,23 +130,12 @@ def plot_samples(results, path):
                              squeeze=False)  # fmt: skip
     for ax, setting in zip(axes[0], settings):
         part = results[results["setting"] == setting]
-        for method in dict.fromkeys(part["method"]):
-            color, marker = _style(method)
-            rows = part[part["method"] == method].groupby("N")
-            ax.plot(rows["corr_mean"].mean(), color=color, marker=marker,
-                    label=f"{method} (layer mean)")  # fmt: skip
-            ax.plot(rows["corr_min"].mean(), color=color, linestyle=":",
-                    label=f"{method} (worst layer)")  # fmt: skip
+        _mean_and_second_line(ax, part, "N", "corr_min", ("layer mean", "worst layer"))
         ax.set_xscale("log")
         ax.set_title(setting)
         ax.set_xlabel("N = n / sum(kernel sizes)")
-        ax.set_ylabel("mean |cos|")
-        ax.set_ylim(0, 1.03)
-        ax.grid(alpha=0.3)
     _legend(axes[0], fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_timing(results, path):
@@ -161,9 +157,7 @@ def plot_timing(results, path):
         ax.set_ylabel("fit time / time of X.T @ y (median)")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_peers(results, path):
@@ -191,9 +185,7 @@ def plot_peers(results, path):
     axes[0].set_ylim(-0.15, 1.05)
     axes[0].set_title("R^2 clipped at -0.1; no bar: no predictor", fontsize=8)
     axes[1].legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 PLOTS = {
