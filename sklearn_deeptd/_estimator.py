@@ -814,7 +814,13 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         )
         fits = [
             self._refine_start(
-                X_refine, y_refine, refine_weight, start, activations, n_iter
+                X_refine,
+                y_refine,
+                refine_weight,
+                start,
+                activations,
+                n_iter,
+                compare=len(starts) > 1,
             )
             for start in starts
         ]
@@ -851,23 +857,19 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             starts.append((kernels, *fit_branch_weights(outputs, y, sample_weight)))
         return starts
 
-    def _refine_start(self, X, y, sample_weight, start, activations, n_iter):
-        """Refine one starting network (only score it when ``refine=False``)."""
+    def _refine_start(self, X, y, sample_weight, start, activations, n_iter, compare):
+        """Refine one starting network; with ``refine=False`` only score it, and
+        only when there are several starts to ``compare``."""
         kernels, weights, intercept = start
-        if not self.refine and self.init == "deeptd":
-            # A single start: no loss to compare.
-            return {
-                "network": start,
-                "loss": 0.0,
-                "n_iter": n_iter,
-                "hit_max_iter": False,
-            }
         if not self.refine:
-            outputs = forward(X, kernels, activations)
-            residual = outputs @ weights + intercept - y
+            loss = 0.0
+            if compare:
+                outputs = forward(X, kernels, activations)
+                residual = outputs @ weights + intercept - y
+                loss = 0.5 * float(sample_weight @ residual**2)
             return {
                 "network": start,
-                "loss": 0.5 * float(sample_weight @ residual**2),
+                "loss": loss,
                 "n_iter": n_iter,
                 "hit_max_iter": False,
             }
