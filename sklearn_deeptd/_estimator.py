@@ -607,20 +607,12 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         dask, da = import_dask_array("DeepTDRegressor.fit on a dask array")
         X = as_row_chunked(da, X)
         n_samples, n_features = X.shape
-        if n_samples < 2:
-            raise ValueError(
-                f"Found array with {n_samples} sample(s) (shape={X.shape}) while "
-                "a minimum of 2 is required by DeepTDRegressor."
-            )
+        activations = self._setup_unvalidated(X.shape)
         y = as_vector_like(da, y, X, "y")
         if sample_weight is None:
             sample_weight = da.ones(n_samples, chunks=(X.chunks[0],))
         else:
             sample_weight = as_vector_like(da, sample_weight, X, "sample_weight")
-        self.n_features_in_ = n_features
-        if hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        activations = self._setup(n_features)
         random_state = check_random_state(self.random_state)
         refine_size = (
             REFINE_SAMPLES if self.refine_samples is None else self.refine_samples
@@ -696,15 +688,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 X, xp.float64 if xp.isdtype(X.dtype, "real floating") else X.dtype
             )
         n_samples, n_features = X.shape
-        if n_samples < 2:
-            raise ValueError(
-                f"Found array with {n_samples} sample(s) (shape={tuple(X.shape)}) "
-                f"while a minimum of 2 is required by {name}."
-            )
-        self.n_features_in_ = n_features
-        if hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        activations = self._setup(n_features)
+        activations = self._setup_unvalidated(X.shape)
         y, sample_weight, y_mean, y_scale, moment = device_statistics(
             X, y, sample_weight, center=self.center, estimator_name=name
         )
@@ -746,6 +730,21 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         for name in ("_statistics", "_reservoir", "_reservoir_random_state"):
             if hasattr(self, name):
                 delattr(self, name)
+
+    def _setup_unvalidated(self, shape):
+        """What ``validate_data`` records, for arrays it does not take (dask,
+        other namespaces): at least 2 samples, ``n_features_in_``, no feature
+        names; then :meth:`_setup`."""
+        n_samples, n_features = shape
+        if n_samples < 2:
+            raise ValueError(
+                f"Found array with {n_samples} sample(s) (shape={tuple(shape)}) "
+                f"while a minimum of 2 is required by {type(self).__name__}."
+            )
+        self.n_features_in_ = n_features
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self._setup(n_features)
 
     def _setup(self, n_features):
         if self.kernel_sizes is None:
