@@ -42,23 +42,37 @@ def hosvd_start(tensor, rank, random_state):
     return factors
 
 
-def _khatri_rao(factors, rank):
-    """Column-wise Kronecker product, first factor's index varying slowest."""
-    product = np.ones((1, rank))
+def _khatri_rao(factors, n_starts, rank):
+    """Column-wise Kronecker product of each start's factors, first factor's
+    index varying slowest: ``(n_starts, prod d_l, rank)``."""
+    product = np.ones((n_starts, 1, rank))
     for factor in factors:
-        product = (product[:, None, :] * factor[None, :, :]).reshape(-1, rank)
+        product = (product[:, :, None, :] * factor[:, None, :, :]).reshape(
+            n_starts, -1, rank
+        )
     return product
 
 
 def _mttkrp(unfoldings, factors, mode):
-    """Contract the tensor with every factor except ``mode``, branch by branch.
+    """Contract the tensor with every factor except ``mode``, for every start.
 
     ``unfoldings[mode]`` is the mode-``mode`` unfolding, whose columns run over
     the other modes in order; one matrix product with their Khatri-Rao product
     does the whole contraction (einsum spent most of its time planning it).
     """
     others = [factor for other, factor in enumerate(factors) if other != mode]
-    return unfoldings[mode] @ _khatri_rao(others, factors[mode].shape[1])
+    n_starts, _, rank = factors[mode].shape
+    return unfoldings[mode] @ _khatri_rao(others, n_starts, rank)
+
+
+def _gram_product(factors, skip=None):
+    """Entrywise product of the factors' Gram matrices (all but ``skip``)."""
+    n_starts, _, rank = factors[0].shape
+    gram = np.ones((n_starts, rank, rank))
+    for mode, factor in enumerate(factors):
+        if mode != skip:
+            gram *= np.swapaxes(factor, 1, 2) @ factor
+    return gram
 
 
 def random_start(tensor, rank, random_state):
@@ -70,39 +84,54 @@ def random_start(tensor, rank, random_state):
     return factors
 
 
+def _sweep(unfoldings, factors):
+    """One ALS sweep over the modes; returns the factors, component weights
+    and the squared norm of the model minus twice its inner product with the
+    tensor (the relative error without ``||T||^2``)."""
+    factors = list(factors)
+    for mode in range(len(factors)):
+        gram = _gram_product(factors, skip=mode)
+        unnormalised = _mttkrp(unfoldings, factors, mode) @ np.linalg.pinv(gram)
+        component_weights = np.linalg.norm(unnormalised, axis=1)
+        safe = np.where(component_weights > 0, component_weights, 1.0)
+        factors[mode] = unnormalised / safe[:, None, :]
+    # ||T - model||^2 = ||T||^2 - 2 <T, model> + ||model||^2, from small pieces.
+    last = len(factors) - 1
+    inner = np.sum(_mttkrp(unfoldings, factors, last) * factors[last], axis=1)
+    inner = np.sum(inner * component_weights, axis=1)
+    model_norm2 = np.einsum(
+        "sr,srq,sq->s", component_weights, _gram_product(factors), component_weights
+    )
+    return factors, component_weights, model_norm2 - 2 * inner
+
+
 def _alternating_least_squares(unfoldings, factors, tensor_norm, max_iter, tol):
-    """Sweeps of ALS from ``factors``; returns the fit and its relative error."""
-    rank = factors[0].shape[1]
-    n_modes = len(factors)
-    component_weights = np.ones(rank)
-    previous_error = np.inf
-    error = np.inf
-    converged = False
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        for mode in range(n_modes):
-            gram = np.ones((rank, rank))
-            for other, factor in enumerate(factors):
-                if other != mode:
-                    gram *= factor.T @ factor
-            unnormalised = _mttkrp(unfoldings, factors, mode) @ np.linalg.pinv(gram)
-            component_weights = np.linalg.norm(unnormalised, axis=0)
-            safe = np.where(component_weights > 0, component_weights, 1.0)
-            factors[mode] = unnormalised / safe
-        # ||T - model||^2 = ||T||^2 - 2 <T, model> + ||model||^2, from small pieces.
-        last = n_modes - 1
-        inner = np.sum(_mttkrp(unfoldings, factors, last) * factors[last], axis=0)
-        inner = inner @ component_weights
-        gram = np.ones((rank, rank))
-        for factor in factors:
-            gram *= factor.T @ factor
-        model_norm2 = component_weights @ gram @ component_weights
-        residual2 = max(tensor_norm**2 - 2 * inner + model_norm2, 0.0)
-        error = np.sqrt(residual2) / tensor_norm
-        if abs(previous_error - error) < tol:
-            converged = True
+    """Sweeps of ALS from several starts at once (factors of shape
+    ``(n_starts, d_l, rank)``), each start stopping on its own when its
+    relative error changes by less than ``tol``."""
+    n_starts, _, rank = factors[0].shape
+    factors = [factor.copy() for factor in factors]
+    component_weights = np.ones((n_starts, rank))
+    error = np.full(n_starts, np.inf)
+    n_iter = np.zeros(n_starts, dtype=int)
+    converged = np.zeros(n_starts, dtype=bool)
+    active = np.arange(n_starts)
+    for sweep in range(1, max_iter + 1):
+        # Only the starts still moving are swept: the others keep their fit.
+        swept, weights, excess = _sweep(
+            unfoldings, [factor[active] for factor in factors]
+        )
+        for factor, new in zip(factors, swept):
+            factor[active] = new
+        component_weights[active] = weights
+        new_error = np.sqrt(np.maximum(tensor_norm**2 + excess, 0.0)) / tensor_norm
+        done = np.abs(error[active] - new_error) < tol
+        error[active] = new_error
+        n_iter[active] = sweep
+        converged[active[done]] = True
+        active = active[~done]
+        if active.size == 0:
             break
-        previous_error = error
     return factors, component_weights, n_iter, converged, error
 
 
@@ -146,19 +175,28 @@ def cp_decomposition(
     """
     if random_state is None:
         random_state = np.random.RandomState(0)
-    factors = hosvd_start(tensor, rank, random_state)
+    starts = [hosvd_start(tensor, rank, random_state)]
     tensor_norm = np.linalg.norm(tensor)
     if tensor_norm == 0:
-        return factors, np.zeros(rank), 0, True
+        return starts[0], np.zeros(rank), 0, True
+    starts += [random_start(tensor, rank, random_state) for _ in range(n_starts - 1)]
     unfoldings = [_unfolding(tensor, mode) for mode in range(tensor.ndim)]
-    best = _alternating_least_squares(unfoldings, factors, tensor_norm, max_iter, tol)
-    for _ in range(n_starts - 1):
-        start = random_start(tensor, rank, random_state)
-        fit = _alternating_least_squares(unfoldings, start, tensor_norm, max_iter, tol)
-        # Keep the earlier start unless the new one is clearly better.
-        if fit[-1] < best[-1] - 1e-12:
-            best = fit
-    factors, component_weights, n_iter, converged, _ = best
-    order = np.argsort(-component_weights, kind="stable")
-    factors = [factor[:, order] for factor in factors]
-    return factors, component_weights[order], n_iter, converged
+    # All starts run together: on the small tensors of DeepTD a sweep costs
+    # mostly interpreter overhead, which the starts then share.
+    stacked = [np.stack(factors) for factors in zip(*starts)]
+    factors, component_weights, n_iter, converged, error = _alternating_least_squares(
+        unfoldings, stacked, tensor_norm, max_iter, tol
+    )
+    # Keep the earliest start unless a later one is clearly better.
+    best = 0
+    for start in range(1, n_starts):
+        if error[start] < error[best] - 1e-12:
+            best = start
+    order = np.argsort(-component_weights[best], kind="stable")
+    factors = [factor[best][:, order] for factor in factors]
+    return (
+        factors,
+        component_weights[best][order],
+        int(n_iter[best]),
+        bool(converged[best]),
+    )
