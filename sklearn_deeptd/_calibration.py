@@ -45,7 +45,7 @@ def _better_pattern(correlation, signs, best_correlation, best_signs):
 def _exhaustive_signs(X, target, sample_weight, vectors, activations):
     target_norm = np.sqrt(sample_weight @ target**2)
     n_samples = X.shape[0]
-    best = {"correlation": 0.0, "signs": None}
+    best = {"correlation": 0.0, "signs": None, "output": None}
 
     def visit(layer, hidden, signs):
         pre = hidden.reshape(n_samples, -1, vectors[layer].size) @ vectors[layer]
@@ -58,12 +58,12 @@ def _exhaustive_signs(X, target, sample_weight, vectors, activations):
                 )
                 pattern = np.array(pattern)
                 if _better_pattern(corr, pattern, best["correlation"], best["signs"]):
-                    best["correlation"], best["signs"] = corr, pattern
+                    best.update(correlation=corr, signs=pattern, output=out[:, 0])
             else:
                 visit(layer + 1, out, pattern)
 
     visit(0, X, [])
-    return best["signs"]
+    return best["signs"], best["output"]
 
 
 def _greedy_signs(X, target, sample_weight, vectors, activations):
@@ -72,21 +72,21 @@ def _greedy_signs(X, target, sample_weight, vectors, activations):
     def correlation(signs):
         kernels = [(s * v)[None, :] for s, v in zip(signs, vectors)]
         out = forward(X, kernels, activations)[:, 0]
-        return _weighted_correlation(out, target, target_norm, sample_weight)
+        return _weighted_correlation(out, target, target_norm, sample_weight), out
 
     signs = np.ones(len(vectors))
-    best = correlation(signs)
+    best, output = correlation(signs)
     for _ in range(len(vectors)):
         improved = False
         for layer in range(len(vectors)):
             candidate = signs.copy()
             candidate[layer] *= -1
-            corr = correlation(candidate)
+            corr, out = correlation(candidate)
             if _better_pattern(corr, candidate, best, signs):
-                signs, best, improved = candidate, corr, True
+                signs, best, output, improved = candidate, corr, out, True
         if not improved:
             break
-    return signs
+    return signs, output
 
 
 def fit_branch_weights(outputs, y, sample_weight):
@@ -135,15 +135,18 @@ def resolve_signs_and_scale(X, y, sample_weight, factors, activations):
     exhaustive = len(factors) <= MAX_EXHAUSTIVE_DEPTH
     search = _exhaustive_signs if exhaustive else _greedy_signs
     kernels = [np.empty((n_branches, f.shape[0])) for f in factors]
+    outputs = np.empty((X.shape[0], n_branches))
     residual = y - sample_weight @ y
     for branch in range(n_branches):
         vectors = [factor[:, branch] for factor in factors]
-        signs = search(X, residual, sample_weight, vectors, activations)
+        signs, outputs[:, branch] = search(
+            X, residual, sample_weight, vectors, activations
+        )
         for layer, (sign, vector) in enumerate(zip(signs, vectors)):
             kernels[layer][branch] = sign * vector
         # Later branches are chosen against what the earlier ones leave unexplained.
-        resolved = [k[: branch + 1] for k in kernels]
-        outputs = forward(X, resolved, activations)
-        weights, intercept = fit_branch_weights(outputs, y, sample_weight)
-        residual = y - outputs @ weights - intercept
+        weights, intercept = fit_branch_weights(
+            outputs[:, : branch + 1], y, sample_weight
+        )
+        residual = y - outputs[:, : branch + 1] @ weights - intercept
     return kernels, weights, intercept
