@@ -20,7 +20,6 @@ from ._array_api import (
     device_statistics,
     dispatched_namespace,
     predict_on_device,
-    take_rows,
     to_namespace,
     to_numpy,
 )
@@ -43,19 +42,20 @@ from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
 from ._moment import (
     check_finite_product,
     cross_product,
+    standardised_multipliers,
     targets_are_constant,
     tensorize,
-    weighted_mean_and_std,
 )
 from ._network import forward, predict_network
 from ._refinement import refine
 from ._streaming import MomentStatistics, Reservoir
+from ._subsample import gather_rows, rows_with_weight, subsample_plan
 from ._validation import (
     check_not_strings,
     input_scale,
     normalised_sample_weight,
+    rms_row_norm_estimate,
     stable_norm,
-    weighted_rms_row_norm,
 )
 
 # The sign search only needs a subsample; it is drawn from random_state.
@@ -74,103 +74,34 @@ REFINE_SAMPLES = 5000
 # predict evaluates the network on blocks of this many rows.
 PREDICT_BLOCK_ROWS = 2**12
 
-# The input scale is estimated on at most about this many evenly spaced rows:
-# only its order of magnitude matters (is it outside [1e-6, 1e6]?), and strided
-# rows of an F-ordered X are slow to read.
-SCALE_SAMPLES = 512
-
 # ||T|| is at most the root mean square norm of the rows of X (y standardised),
 # so this ratio measures how much of X correlates with y at all.
 ZERO_MOMENT_RATIO = 1e-10
 
 
-def _standardised_targets(y, sample_weight):
-    mean, scale = weighted_mean_and_std(y, sample_weight)
-    return mean, scale, targets_are_constant(mean, scale)
-
-
 def _moment_is_negligible(X_sample, moment, sample_weight):
-    # The root mean square row norm is estimated on the sign-search rows (a
+    # The root mean square row norm is estimated on about 512 of the
+    # sign-search rows (a
     # uniform subsample), not on all of X: the ratio is only an order of
     # magnitude, and a second pass over X would double the cost of a fit.
     # Both norms overflow-safe: X of scale 1e200 or 1e-200 is not "zero".
     norm = stable_norm(moment)
     if norm == 0:
         return True
-    rms = weighted_rms_row_norm(X_sample, sample_weight)
+    rms = rms_row_norm_estimate(X_sample, sample_weight)
     return bool(rms > 0 and norm <= ZERO_MOMENT_RATIO * rms)
 
 
-def _gathered(X, y, sample_weight, rows):
-    """C-ordered float64 copies of the given rows (no copy for all rows of a
-    C-ordered float64 X); rows of non-NumPy arrays are gathered on their device
-    and copied to NumPy."""
-    if not isinstance(X, np.ndarray):
-        X_rows, y_rows, w_rows = (
-            np.asarray(to_numpy(take_rows(array, rows)), dtype=np.float64)
-            for array in (X, y, sample_weight)
-        )
-        return np.ascontiguousarray(X_rows), y_rows, w_rows
-    if X.flags.f_contiguous and not X.flags.c_contiguous:
-        X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
-    else:
-        X_rows = np.ascontiguousarray(X[rows], dtype=np.float64)
-    return X_rows, y[rows], sample_weight[rows]
-
-
-def _positions(pool_rows, rows):
-    """Where the sorted ``rows`` sit inside the sorted ``pool_rows``."""
-    if isinstance(rows, slice) or isinstance(pool_rows, slice):
-        return rows
-    if len(rows) == len(pool_rows):
-        return slice(None)  # the whole pool, without another copy
-    return np.searchsorted(pool_rows, rows)
-
-
-def _standardised_rows(X, y, sample_weight, rows, y_mean, y_scale):
-    """Float64 copies of a subsample, standardised targets, weights summing to one.
-
-    ``rows`` is ``slice(None)`` (all rows, no copy of float64 C-ordered X) or
-    sorted indices.
-    """
-    # Gathering rows of an F-ordered array column by column reads each column
-    # forwards instead of jumping n entries per element.
-    X_rows, y_rows, weight = _gathered(X, y, sample_weight, rows)
-    return X_rows, (y_rows - y_mean) / y_scale, weight / weight.sum()
-
-
-def _ordered_sample(n_samples, size, random_state):
-    """``size`` distinct rows in uniformly random order, in O(size) work.
-
-    ``RandomState.choice(replace=False)`` permutes all ``n_samples`` indices
-    (0.1 s at 10^6 rows, a third of a pass over a 10^6 x 512 X). Drawing with
-    replacement and keeping first occurrences gives the same distribution:
-    every ordered tuple of distinct rows is equally likely, so each prefix is a
-    uniform subsample.
-    """
-    if 4 * size > n_samples:
-        return random_state.permutation(n_samples)[:size]
-    chosen = np.empty(0, dtype=np.intp)
-    while chosen.size < size:
-        draws = random_state.randint(0, n_samples, size=2 * (size - chosen.size) + 16)
-        combined = np.concatenate([chosen, draws])
-        _, first = np.unique(combined, return_index=True)
-        chosen = combined[np.sort(first)][:size]
-    return chosen
-
-
-def _nested_subsamples(n_samples, sizes, random_state):
-    """Sorted uniform subsamples of the given sizes, each inside the next larger.
-
-    A size of at least ``n_samples`` gives ``slice(None)``, all rows without a
-    copy; nothing is drawn when every size covers all rows.
-    """
-    if min(sizes) >= n_samples:
-        return [slice(None)] * len(sizes)
-    order = _ordered_sample(n_samples, min(max(sizes), n_samples), random_state)
-    return [
-        slice(None) if size >= n_samples else np.sort(order[:size]) for size in sizes
-    ]
+def _standardised_rows(pool, positions, y_mean, y_scale):
+    """Rows of the pool at ``positions``, standardised targets, weights summing
+    to one (``slice(None)``: the whole pool, without a copy of X)."""
+    X_pool, y_pool, weight_pool = pool
+    weight = weight_pool[positions]
+    return (
+        X_pool[positions],
+        (y_pool[positions] - y_mean) / y_scale,
+        weight / weight.sum(),
+    )
 
 
 def _flip_to_positive_weights(kernels, weights, output_activation):
@@ -447,41 +378,39 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         X, y, sample_weight = self._validate_batch(
             X, y, sample_weight, reset=True, ensure_min_samples=2
         )
-        sample_weight = normalised_sample_weight(sample_weight)
+        if sample_weight is not None:
+            sample_weight = normalised_sample_weight(sample_weight)
         activations = self._setup(X.shape[1])
+        random_state = check_random_state(self.random_state)
+        pool, positions = self._draw_pool(X, y, sample_weight, random_state)
         # Extreme input scales (1e-200, 1e200) are fitted on X / x_scale (a
-        # copy, in that case only); the scale is estimated on evenly spaced
-        # rows, not on all of X.
-        step = max(X.shape[0] // SCALE_SAMPLES, 1)
-        x_scale = input_scale(X[::step], sample_weight[::step])
+        # copy, in that case only), estimated on the pool's rows.
+        x_scale = input_scale(pool[0], pool[2])
         if x_scale != 1.0:
+            pool_is_X = pool[0] is X
             X = X / x_scale
-        y_mean, y_scale, constant = _standardised_targets(y, sample_weight)
+            pool = (X if pool_is_X else pool[0] / x_scale, *pool[1:])
+        y_mean, y_scale, multipliers = standardised_multipliers(
+            y, sample_weight, center=self.center
+        )
         name = type(self).__name__
-        if constant or self.init == "random":
+        if multipliers is None or self.init == "random":
             # No moment to read X with: one pass to check it is finite.
             moment = None
-            check_finite_product(
-                X, sample_weight, cross_product(X, sample_weight), name
-            )
-            if constant:
+            weight = sample_weight
+            if weight is None:
+                weight = np.full(X.shape[0], 1.0 / X.shape[0])
+            check_finite_product(X, weight, cross_product(X, weight), name)
+            if multipliers is None:
                 return self._fit_mean(y_mean, "the targets are constant")
         else:
-            offset = y_mean if self.center else 0.0
-            multipliers = (y - offset) / y_scale
-            if self.center:
-                # Centre again: removes the rounding left in the mean.
-                multipliers -= sample_weight @ multipliers
-            multipliers *= sample_weight
             moment = cross_product(X, multipliers)
             check_finite_product(X, multipliers, moment, name)
             del multipliers
-        random_state = check_random_state(self.random_state)
         return self._calibrate(
             moment,
-            X,
-            y,
-            sample_weight,
+            pool,
+            positions,
             y_mean,
             y_scale,
             activations,
@@ -490,7 +419,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         )
 
     def _validate_batch(self, X, y, sample_weight, *, reset, ensure_min_samples):
-        """Validated float64/float32 X (never copied), float64 y and weights."""
+        """Validated float64/float32 X (never copied), float64 y and weights
+        (None stays None: equal weights)."""
         check_not_strings(X, "X"), check_not_strings(y, "y")
         check_not_strings(sample_weight, "sample_weight")
         # Finiteness is checked on the moment (one pass over X, not two).
@@ -504,9 +434,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             ensure_min_samples=ensure_min_samples,
             reset=reset,
         )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         return X, np.asarray(y, dtype=np.float64), sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -559,6 +490,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         X, y, sample_weight = self._validate_batch(
             X, y, sample_weight, reset=first_call, ensure_min_samples=1
         )
+        if sample_weight is None:
+            sample_weight = np.ones(X.shape[0])
         activations = self._setup(X.shape[1])
         if first_call:
             capacity = max(
@@ -582,16 +515,12 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         weight = reservoir.sample_weight
         if weight.sum() <= 0:
             return self._fit_mean(y_mean, "the reservoir rows have zero weight")
+        random_state = check_random_state(self.random_state)
+        pool, positions = self._draw_pool(
+            reservoir.X, reservoir.y, weight / weight.sum(), random_state
+        )
         return self._calibrate(
-            moment,
-            reservoir.X,
-            reservoir.y,
-            weight / weight.sum(),
-            y_mean,
-            y_scale,
-            activations,
-            check_random_state(self.random_state),
-            1.0,
+            moment, pool, positions, y_mean, y_scale, activations, random_state, 1.0
         )
 
     def _fit_dask(self, X, y, sample_weight):
@@ -614,15 +543,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         else:
             sample_weight = as_vector_like(da, sample_weight, X, "sample_weight")
         random_state = check_random_state(self.random_state)
-        refine_size = (
-            REFINE_SAMPLES if self.refine_samples is None else self.refine_samples
+        # refine_samples=None cannot mean every row of a cluster's data set.
+        pool_rows, positions = subsample_plan(
+            n_samples, self._subsample_sizes(REFINE_SAMPLES), random_state
         )
-        pool_size = max(SIGN_SEARCH_SAMPLES, refine_size)
-        if pool_size >= n_samples:
-            pool_rows = slice(None)
-        else:
-            pool_rows = np.sort(_ordered_sample(n_samples, pool_size, random_state))
-        step = max(n_samples // SCALE_SAMPLES, 1)
         name = type(self).__name__
         statistics = da.map_blocks(
             chunk_statistics,
@@ -634,20 +558,27 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             dtype=np.float64,
             meta=np.empty((0, 0)),
         )
-        statistics, X_scale, w_scale, X_pool, y_pool, w_pool = dask.compute(
+        statistics, X_pool, y_pool, w_pool = dask.compute(
             statistics,
-            X[::step],
-            sample_weight[::step],
             X[pool_rows],
             y[pool_rows],
             sample_weight[pool_rows],
         )
         total, y_mean, y_scale, centred = combine_statistics(statistics, n_features)
-        x_scale = input_scale(X_scale, w_scale)
+        X_pool = np.asarray(X_pool, dtype=np.float64)
+        x_scale = input_scale(X_pool, w_pool)
         if targets_are_constant(y_mean, y_scale):
             return self._fit_mean(y_mean, "the targets are constant")
         if not w_pool.sum() > 0:
             return self._fit_mean(y_mean, "the sampled rows have zero weight")
+        kept = rows_with_weight(w_pool)
+        if kept is not None:
+            # Drawn among all rows, the pool may hold rows of zero weight: the
+            # subsamples are drawn again among the others.
+            X_pool, y_pool, w_pool = X_pool[kept], y_pool[kept], w_pool[kept]
+            _, positions = subsample_plan(
+                kept.size, self._subsample_sizes(REFINE_SAMPLES), random_state
+            )
         moment = None
         if self.init != "random":
             if self.center:
@@ -656,19 +587,13 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 moment = centred + y_mean * statistics[:, 3 : 3 + n_features].sum(0)
                 moment = moment / total
             moment = moment / (y_scale * x_scale)
-        X_pool = np.asarray(X_pool, dtype=np.float64)
-        if x_scale != 1.0:
-            X_pool = X_pool / x_scale
-        return self._calibrate(
-            moment,
-            X_pool,
+        pool = (
+            X_pool / x_scale,
             np.asarray(y_pool, dtype=np.float64),
             w_pool / w_pool.sum(),
-            y_mean,
-            y_scale,
-            activations,
-            random_state,
-            x_scale,
+        )
+        return self._calibrate(
+            moment, pool, positions, y_mean, y_scale, activations, random_state, x_scale
         )
 
     def _fit_on_device(self, X, y, sample_weight, xp, device):
@@ -697,26 +622,15 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 raise ValueError(f"Input X contains NaN or infinity ({name}).")
             self._fit_mean(y_mean, "the targets are constant")
             return self._move_fitted_arrays(xp, device)
-        step = max(n_samples // SCALE_SAMPLES, 1)
-        x_scale = input_scale(
-            np.asarray(to_numpy(X[::step, ...]), dtype=np.float64),
-            to_numpy(sample_weight[::step]),
+        random_state = check_random_state(self.random_state)
+        (X_pool, y_pool, w_pool), positions = self._draw_pool(
+            X, y, sample_weight, random_state
         )
-        if x_scale != 1.0:
-            X = X / x_scale
-            moment = moment / x_scale
-        if self.init == "random":
-            moment = None
+        x_scale = input_scale(X_pool, w_pool)
+        moment = None if self.init == "random" else moment / x_scale
+        pool = (X_pool / x_scale, y_pool, w_pool / w_pool.sum())
         self._calibrate(
-            moment,
-            X,
-            y,
-            sample_weight,
-            y_mean,
-            y_scale,
-            activations,
-            check_random_state(self.random_state),
-            x_scale,
+            moment, pool, positions, y_mean, y_scale, activations, random_state, x_scale
         )
         return self._move_fitted_arrays(xp, device)
 
@@ -757,12 +671,34 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self.activations_ = tuple(activation.name for activation in activations)
         return activations
 
+    def _subsample_sizes(self, all_rows):
+        """Sizes of the sign-search and refinement subsamples
+        (``refine_samples=None`` means ``all_rows``)."""
+        refine_size = all_rows if self.refine_samples is None else self.refine_samples
+        if not self.refine and self.init == "deeptd":
+            # One start, nothing to refine or compare: the sign-search rows are
+            # all that is read.
+            refine_size = min(refine_size, SIGN_SEARCH_SAMPLES)
+        return SIGN_SEARCH_SAMPLES, refine_size
+
+    def _draw_pool(self, X, y, sample_weight, random_state):
+        """The nested sign-search and refinement subsamples of the rows of
+        positive weight, drawn from ``random_state``: the larger gathered once
+        into float64 (the pool), and the positions of both inside it."""
+        candidates = rows_with_weight(sample_weight)
+        n_samples = X.shape[0] if candidates is None else candidates.size
+        pool_rows, positions = subsample_plan(
+            n_samples, self._subsample_sizes(n_samples), random_state
+        )
+        if candidates is not None:
+            pool_rows = candidates[pool_rows]
+        return gather_rows(X, y, sample_weight, pool_rows), positions
+
     def _calibrate(
         self,
         moment,
-        X,
-        y,
-        sample_weight,
+        pool,
+        positions,
         y_mean,
         y_scale,
         activations,
@@ -771,27 +707,13 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     ):
         """Decomposition, signs, scale and refinement from the moment and rows.
 
-        ``X`` holds the rows available (all of them in ``fit``, the reservoir
-        in ``partial_fit``); only subsamples of at most ``refine_samples`` and
-        4096 rows are read, converted to float64.
+        ``pool`` holds float64 rows of X, y and their weights (see
+        :meth:`_draw_pool`), ``positions`` the sign-search and refinement
+        subsamples inside it.
         """
-        n_samples = X.shape[0]
-        refine_size = n_samples if self.refine_samples is None else self.refine_samples
-        if not self.refine and self.init == "deeptd":
-            # One start, nothing to refine or compare: the sign-search rows are
-            # all that is read (the same rows, being the start of the draw).
-            refine_size = min(refine_size, SIGN_SEARCH_SAMPLES)
-        search_rows, refine_rows = _nested_subsamples(
-            n_samples, (SIGN_SEARCH_SAMPLES, refine_size), random_state
-        )
-        # The two subsamples are nested: gather the larger once (random rows of
-        # a large X cost a cache miss each) and take the smaller from it.
-        if refine_size >= SIGN_SEARCH_SAMPLES:
-            pool_rows, search_rows, refine_rows = refine_rows, search_rows, slice(None)
-            X, y, sample_weight = _gathered(X, y, sample_weight, pool_rows)
-            search_rows = _positions(pool_rows, search_rows)
+        search_rows, refine_rows = positions
         X_search, y_search, search_weight = _standardised_rows(
-            X, y, sample_weight, search_rows, y_mean, y_scale
+            pool, search_rows, y_mean, y_scale
         )
         if self.init == "random":
             starts = self._random_starts(
@@ -809,7 +731,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             ]
         del X_search
         X_refine, y_refine, refine_weight = _standardised_rows(
-            X, y, sample_weight, refine_rows, y_mean, y_scale
+            pool, refine_rows, y_mean, y_scale
         )
         fits = [
             self._refine_start(

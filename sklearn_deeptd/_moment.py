@@ -32,19 +32,74 @@ def tensorize(vector, kernel_sizes):
     return np.reshape(vector, tuple(kernel_sizes), order="F")
 
 
-def weighted_mean_and_std(y, sample_weight):
-    """Weighted mean and (population) standard deviation of ``y``.
+# Below this variance (in y's units) the direct computation may lose digits to
+# underflow; the targets are then scaled by their largest magnitude first.
+_SMALLEST_DIRECT_VARIANCE = 1e-200
 
-    Computed on ``y / max|y|`` so that squares cannot overflow or underflow.
+
+def _centred(y, sample_weight, magnitude):
+    """Mean, variance and centred copy of ``y / magnitude`` (two-pass centring:
+    the second pass removes the rounding left in the first mean)."""
+    unit = y if magnitude == 1.0 else y / magnitude
+    if sample_weight is None:
+        mean = unit.mean()
+        centred = unit - mean
+        correction = centred.mean()
+        centred -= correction
+        variance = centred @ centred / centred.shape[0]
+    else:
+        mean = sample_weight @ unit
+        centred = unit - mean
+        correction = sample_weight @ centred
+        centred -= correction
+        variance = (sample_weight * centred) @ centred
+    return mean + correction, variance, centred
+
+
+def standardised_multipliers(y, sample_weight, *, center=True):
+    """Mean and standard deviation of ``y``, and the moment's row multipliers.
+
+    The DeepTD moment of standardised targets is ``X.T @ v`` with
+    ``v_i = w_i (y_i - c) / std(y)``, ``c`` the weighted mean of ``y`` when
+    ``center`` is true (DeepTD), else 0 (NaiveTD). Computed in a few passes
+    over ``y`` (directly when that is safe, else on ``y / max|y|`` so that
+    squares cannot overflow or underflow).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Finite float64 targets.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Weights summing to one; None weighs every sample equally.
+    center : bool, default=True
+        Centre ``y`` in the multipliers.
+
+    Returns
+    -------
+    mean, std : float
+        Weighted mean and (population) standard deviation of ``y``.
+    multipliers : ndarray of shape (n_samples,) or None
+        ``v``; None when the targets are constant (nothing to learn).
     """
-    magnitude = np.max(np.abs(y))
-    if magnitude == 0:
-        return 0.0, 0.0
-    unit = y / magnitude
-    total = sample_weight.sum()
-    mean = sample_weight @ unit / total
-    variance = sample_weight @ (unit - mean) ** 2 / total
-    return float(mean * magnitude), float(np.sqrt(max(variance, 0.0)) * magnitude)
+    magnitude = 1.0
+    with np.errstate(all="ignore"):
+        mean, variance, centred = _centred(y, sample_weight, magnitude)
+    if not (np.isfinite(mean) and _SMALLEST_DIRECT_VARIANCE < variance < np.inf):
+        magnitude = float(np.max(np.abs(y)))
+        if magnitude == 0:
+            return 0.0, 0.0, None
+        mean, variance, centred = _centred(y, sample_weight, magnitude)
+    unit_scale = float(np.sqrt(max(variance, 0.0)))
+    y_mean, y_scale = float(mean * magnitude), unit_scale * magnitude
+    if targets_are_constant(y_mean, y_scale):
+        return y_mean, y_scale, None
+    multipliers = centred if center else y / magnitude
+    if sample_weight is None:
+        multipliers *= 1.0 / (y.shape[0] * unit_scale)
+    else:
+        multipliers *= sample_weight
+        multipliers /= unit_scale
+    return y_mean, y_scale, multipliers
 
 
 def targets_are_constant(mean, scale):

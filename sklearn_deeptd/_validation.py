@@ -112,14 +112,35 @@ def weighted_rms_row_norm(X, sample_weight):
 SAFE_INPUT_SCALE = (1e-6, 1e6)
 
 
+# Root mean square row norms are estimated on at most about this many rows:
+# only their order of magnitude is used.
+NORM_ESTIMATE_ROWS = 512
+
+
+def rms_row_norm_estimate(X_rows, weight_rows):
+    """Weighted root mean square row norm of about ``NORM_ESTIMATE_ROWS``
+    evenly spaced rows of ``X_rows`` (all of them when there are fewer).
+
+    ``weight_rows`` are the rows' sample weights in any scale; rows whose
+    weights are all zero count equally. Overflow-safe; non-finite only when the
+    rows are.
+    """
+    step = max(X_rows.shape[0] // NORM_ESTIMATE_ROWS, 1)
+    X_rows, weight_rows = X_rows[::step], weight_rows[::step]
+    if not np.max(weight_rows) > 0:
+        weight_rows = np.ones_like(weight_rows)
+    with np.errstate(all="ignore"):
+        return weighted_rms_row_norm(X_rows, normalised_sample_weight(weight_rows))
+
+
 def input_scale(X_rows, weight_rows):
     """1.0, or the weighted root mean square entry of X when it is extreme.
 
-    ``X_rows`` are a few evenly spaced rows of X (only the order of magnitude
-    matters) and ``weight_rows`` their sample weights, in any scale; rows whose
-    weights are all zero count equally. X is not yet known to be finite here:
-    a non-finite estimate gives 1.0 and leaves the report to the finiteness
-    check on the moment.
+    ``X_rows`` are rows of X drawn across it (only the order of magnitude
+    matters: see :func:`rms_row_norm_estimate`) and ``weight_rows`` their
+    sample weights. X is not yet known to be finite here: a non-finite
+    estimate gives 1.0 and leaves the report to the finiteness check on the
+    moment.
 
     Fitting on ``X / s`` and dividing the first kernel by ``s`` afterwards is an
     exact reparametrisation of the network (only the first layer's
@@ -127,12 +148,7 @@ def input_scale(X_rows, weight_rows):
     """
     if X_rows.shape[1] == 0:
         return 1.0
-    if not np.max(weight_rows) > 0:
-        weight_rows = np.ones_like(weight_rows)
-    with np.errstate(all="ignore"):
-        rms = weighted_rms_row_norm(
-            X_rows, normalised_sample_weight(weight_rows)
-        ) / np.sqrt(X_rows.shape[1])
+    rms = rms_row_norm_estimate(X_rows, weight_rows) / np.sqrt(X_rows.shape[1])
     if not np.isfinite(rms) or rms == 0:
         return 1.0
     if SAFE_INPUT_SCALE[0] <= rms <= SAFE_INPUT_SCALE[1]:

@@ -73,6 +73,25 @@ def test_huge_sample_weights(data):
     np.testing.assert_allclose(_assert_finite(huge, X), reference.predict(X))
 
 
+@pytest.mark.parametrize("refine", [False, True])
+def test_sparse_weights_subsample_the_weighted_rows(refine):
+    # 30 weighted rows among 20,000: a uniform subsample of 4096 rows would
+    # hold about 6 of them; the subsamples are drawn among weighted rows only,
+    # so the fit equals the fit on those rows alone.
+    planted = PlantedCNNDataset((4, 4), random_state=0)
+    X, y = planted.sample(20_000, random_state=1)
+    weight = np.zeros(20_000)
+    rows = np.random.RandomState(2).choice(20_000, 30, replace=False)
+    weight[rows] = np.arange(1.0, 31.0)
+    params = dict(kernel_sizes=(4, 4), refine=refine, random_state=0)
+    sparse = DeepTDRegressor(**params).fit(X, y, sample_weight=weight)
+    alone = DeepTDRegressor(**params).fit(X[rows], y[rows], sample_weight=weight[rows])
+    _assert_finite(sparse, X)
+    for got, expected in zip(sparse.kernels_, alone.kernels_):
+        np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(sparse.weights_, alone.weights_, rtol=1e-8)
+
+
 @pytest.mark.parametrize("value", [0.0, -3.5, 1e150, 1e-150])
 def test_constant_targets(data, value):
     X, _ = data

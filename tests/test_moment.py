@@ -5,7 +5,11 @@ import pytest
 
 from sklearn_deeptd import PlantedCNNDataset, kernel_correlation
 from sklearn_deeptd._decomposition import cp_decomposition
-from sklearn_deeptd._moment import moment_tensor, tensorize, weighted_mean_and_std
+from sklearn_deeptd._moment import (
+    moment_tensor,
+    standardised_multipliers,
+    tensorize,
+)
 
 
 def test_tensorize_follows_the_patch_index():
@@ -41,12 +45,28 @@ def test_weighted_moment_equals_repeated_rows():
     )
 
 
-@pytest.mark.parametrize("scale", [1e-150, 1.0, 1e150])
-def test_weighted_mean_and_std_do_not_overflow(scale):
-    y = np.array([1.0, 2.0, 3.0, 4.0]) * scale
-    mean, std = weighted_mean_and_std(y, np.full(4, 0.25))
-    assert mean == pytest.approx(2.5 * scale)
-    assert std == pytest.approx(np.sqrt(1.25) * scale)
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1.0, 1e150, 1e300])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("center", [False, True])
+def test_standardised_multipliers_do_not_overflow(scale, weighted, center):
+    unit = np.array([1.0, 2.0, 3.0, 4.0, 1.5])
+    weight = np.array([0.1, 0.3, 0.2, 0.25, 0.15]) if weighted else None
+    w = np.full(5, 0.2) if weight is None else weight
+    mean = w @ unit
+    std = np.sqrt(w @ (unit - mean) ** 2)
+    offset = mean if center else 0.0
+    y_mean, y_scale, multipliers = standardised_multipliers(
+        unit * scale, weight, center=center
+    )
+    assert y_mean == pytest.approx(mean * scale, rel=1e-13)
+    assert y_scale == pytest.approx(std * scale, rel=1e-13)
+    np.testing.assert_allclose(multipliers, w * (unit - offset) / std, rtol=1e-13)
+
+
+def test_standardised_multipliers_of_constant_targets_are_none():
+    for value in (0.0, 3.0, -1e300, 1e-300):
+        y_mean, y_scale, multipliers = standardised_multipliers(np.full(7, value), None)
+        assert multipliers is None and y_mean == value and y_scale == 0.0
 
 
 def _unit(v):

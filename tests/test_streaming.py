@@ -176,22 +176,3 @@ def test_dask_ml_incremental():
     batch = DeepTDRegressor(**params).fit(X, y)
     for got, expected in zip(wrapped.estimator_.td_kernels_, batch.td_kernels_):
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
-
-
-def test_ordered_sample_is_uniform_and_distinct():
-    from sklearn_deeptd._estimator import _ordered_sample
-
-    rng = np.random.RandomState(0)
-    counts = np.zeros(50)
-    first = np.zeros(50)
-    for _ in range(4000):
-        rows = _ordered_sample(50, 5, rng)
-        assert len(set(rows.tolist())) == 5
-        counts[rows] += 1
-        first[rows[0]] += 1
-    # Each row is drawn with probability 5/50 and comes first with 1/50:
-    # expected counts 400 and 80, binomial standard deviations 19 and 8.9.
-    assert np.all(np.abs(counts - 400) < 5 * 19)
-    assert np.all(np.abs(first - 80) < 5 * 8.9)
-    big = _ordered_sample(10**6, 4096, rng)
-    assert big.size == 4096 and np.unique(big).size == 4096

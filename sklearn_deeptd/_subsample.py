@@ -1,0 +1,127 @@
+"""The rows DeepTD reads besides the moment pass: reproducible subsamples.
+
+The sign search, the scale and the refinement each need a few thousand rows,
+not all of X. They are drawn from ``random_state`` as nested subsamples (the
+smaller inside the larger), and the larger one, the *pool*, is gathered once
+into a C-ordered float64 array.
+
+Rows are drawn in runs of ``RUN_ROWS`` consecutive rows: an F-ordered X
+stores each column contiguously, so a single row costs one cache miss per
+column, and a run of 16 rows costs about the same as one (64 bytes of float32,
+two cache lines of float64). Gathering 4096 single random rows of a
+10^6 x 512 F-ordered X took 20 ms, a third of the float32 moment pass; in runs
+it takes about 2 ms.
+"""
+
+import numpy as np
+from sklearn.utils._array_api import get_namespace
+
+from ._array_api import take_rows, to_numpy
+
+# Consecutive rows drawn together (aligned: run k holds rows 16k to 16k + 15).
+RUN_ROWS = 16
+
+
+def ordered_sample(n_samples, size, random_state):
+    """``size`` distinct integers of ``range(n_samples)`` in uniformly random
+    order, in O(size) work.
+
+    ``RandomState.choice(replace=False)`` permutes all ``n_samples`` indices
+    (0.1 s at 10^6). Drawing with replacement and keeping first occurrences
+    gives the same distribution: every ordered tuple of distinct integers is
+    equally likely, so each prefix is a uniform subsample.
+    """
+    if 4 * size > n_samples:
+        return random_state.permutation(n_samples)[:size]
+    chosen = np.empty(0, dtype=np.intp)
+    while chosen.size < size:
+        draws = random_state.randint(0, n_samples, size=2 * (size - chosen.size) + 16)
+        combined = np.concatenate([chosen, draws])
+        _, first = np.unique(combined, return_index=True)
+        chosen = combined[np.sort(first)][:size]
+    return chosen
+
+
+def ordered_runs(n_samples, size, random_state):
+    """``size`` distinct rows, whole runs of ``RUN_ROWS`` consecutive rows in
+    uniformly random order (``size < n_samples``).
+
+    Every run is equally likely to come at each place, so each prefix of whole
+    runs is a uniform sample of runs; the last run may be short.
+    """
+    n_runs = -(-n_samples // RUN_ROWS)
+    # One run more than needed: the last run of X may be short.
+    wanted = min(-(-size // RUN_ROWS) + 1, n_runs)
+    runs = ordered_sample(n_runs, wanted, random_state)
+    rows = (runs[:, None] * RUN_ROWS + np.arange(RUN_ROWS)).ravel()
+    return rows[rows < n_samples][:size]
+
+
+def subsample_plan(n_samples, sizes, random_state):
+    """Nested subsamples of the given sizes, and the pool that holds them all.
+
+    Returns ``pool_rows`` (sorted rows of X, or ``slice(None)`` for all rows)
+    and, for each size, the positions of its rows inside the pool
+    (``slice(None)`` for the whole pool). A size of at least ``n_samples``
+    means all rows; nothing is drawn when every size covers all rows.
+    """
+    pool_size = min(max(sizes), n_samples)
+    if min(sizes) >= n_samples:
+        return slice(None), [slice(None)] * len(sizes)
+    order = ordered_runs(n_samples, pool_size, random_state)
+    pool_rows = slice(None) if pool_size == n_samples else np.sort(order)
+    positions = []
+    for size in sizes:
+        if size >= pool_size:
+            positions.append(slice(None))
+            continue
+        rows = np.sort(order[:size])
+        if not isinstance(pool_rows, slice):
+            rows = np.searchsorted(pool_rows, rows)
+        positions.append(rows)
+    return pool_rows, positions
+
+
+def rows_with_weight(sample_weight):
+    """Indices of the rows of positive weight, or None when every row has one
+    (or ``sample_weight`` is None).
+
+    Rows of zero weight change neither the loss nor the sign search: the
+    subsamples are drawn among the others, so that sparse weights cannot leave
+    a subsample without weight.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, np.ndarray):
+        positive = sample_weight > 0
+        return None if positive.all() else np.flatnonzero(positive)
+    xp, _ = get_namespace(sample_weight)
+    if bool(xp.all(sample_weight > 0)):
+        return None
+    return np.flatnonzero(to_numpy(sample_weight) > 0)
+
+
+def gather_rows(X, y, sample_weight, rows):
+    """C-ordered float64 copies of the given rows of X, y and the weights.
+
+    ``rows`` is ``slice(None)`` or sorted indices; ``sample_weight=None``
+    gives unit weights. All rows of a C-ordered float64 X are X itself. Rows
+    of arrays of other namespaces are gathered on their device and copied to
+    NumPy.
+    """
+
+    def rows_of(array):
+        return np.asarray(to_numpy(take_rows(array, rows)), dtype=np.float64)
+
+    if not isinstance(X, np.ndarray):
+        X_rows = np.ascontiguousarray(rows_of(X))
+    elif X.flags.f_contiguous and not X.flags.c_contiguous:
+        # Column by column: each column is read forwards, not n entries apart.
+        X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
+    else:
+        every_row = isinstance(rows, slice) and rows == slice(None)
+        X_rows = np.ascontiguousarray(X if every_row else X[rows], dtype=np.float64)
+    y_rows = rows_of(y)
+    if sample_weight is None:
+        return X_rows, y_rows, np.ones(y_rows.shape[0])
+    return X_rows, y_rows, rows_of(sample_weight)
