@@ -391,7 +391,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             X = X / x_scale
             pool = (X if pool_is_X else pool[0] / x_scale, *pool[1:])
         y_mean, y_scale, multipliers = standardised_multipliers(
-            y, sample_weight, center=self.center
+            y, sample_weight, center=self.center, dtype=X.dtype
         )
         name = type(self).__name__
         if multipliers is None or self.init == "random":

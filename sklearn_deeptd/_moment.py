@@ -56,7 +56,7 @@ def _centred(y, sample_weight, magnitude):
     return mean + correction, variance, centred
 
 
-def standardised_multipliers(y, sample_weight, *, center=True):
+def standardised_multipliers(y, sample_weight, *, center=True, dtype=np.float64):
     """Mean and standard deviation of ``y``, and the moment's row multipliers.
 
     The DeepTD moment of standardised targets is ``X.T @ v`` with
@@ -73,6 +73,8 @@ def standardised_multipliers(y, sample_weight, *, center=True):
         Weights summing to one; None weighs every sample equally.
     center : bool, default=True
         Centre ``y`` in the multipliers.
+    dtype : dtype, default=np.float64
+        dtype of the multipliers (that of X, for the product).
 
     Returns
     -------
@@ -93,12 +95,15 @@ def standardised_multipliers(y, sample_weight, *, center=True):
     y_mean, y_scale = float(mean * magnitude), unit_scale * magnitude
     if targets_are_constant(y_mean, y_scale):
         return y_mean, y_scale, None
-    multipliers = centred if center else y / magnitude
+    base = centred if center else y if magnitude == 1.0 else y / magnitude
+    # In place where possible; straight into float32 for float32 X (the
+    # product runs in X's dtype).
+    reuse = base is not y and np.dtype(dtype) == base.dtype
+    multipliers = base if reuse else np.empty(y.shape[0], dtype=dtype)
     if sample_weight is None:
-        multipliers *= 1.0 / (y.shape[0] * unit_scale)
+        np.multiply(base, 1.0 / (y.shape[0] * unit_scale), out=multipliers)
     else:
-        multipliers *= sample_weight
-        multipliers /= unit_scale
+        np.multiply(base, sample_weight / unit_scale, out=multipliers)
     return y_mean, y_scale, multipliers
 
 
