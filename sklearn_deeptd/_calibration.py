@@ -48,9 +48,11 @@ def _exhaustive_signs(X, target, sample_weight, vectors, activations):
     best = {"correlation": 0.0, "signs": None, "output": None}
 
     def visit(layer, hidden, signs):
-        pre = hidden.reshape(n_samples, -1, vectors[layer].size) @ vectors[layer]
+        # One matrix-vector product over all blocks (a 3-D @ 1-D product loops).
+        size = vectors[layer].size
+        pre = (hidden.reshape(-1, size) @ vectors[layer]).reshape(n_samples, -1)
         for sign in (1.0, -1.0):
-            out = activations[layer].function(sign * pre)
+            out = activations[layer].function(pre if sign > 0 else np.negative(pre))
             pattern = signs + [sign]
             if layer == len(vectors) - 1:
                 corr = _weighted_correlation(

@@ -84,6 +84,15 @@ def random_start(tensor, rank, random_state):
     return factors
 
 
+def _pseudo_inverse(gram):
+    """Pseudo-inverses of a stack of Gram matrices (1 x 1 ones without an SVD:
+    with rank 1 ALS is the power iteration, and its SVDs cost 40% of a sweep)."""
+    if gram.shape[-1] > 1:
+        return np.linalg.pinv(gram)
+    positive = gram > 0
+    return np.where(positive, 1.0 / np.where(positive, gram, 1.0), 0.0)
+
+
 def _sweep(unfoldings, factors):
     """One ALS sweep over the modes; returns the factors, component weights
     and the squared norm of the model minus twice its inner product with the
@@ -91,7 +100,7 @@ def _sweep(unfoldings, factors):
     factors = list(factors)
     for mode in range(len(factors)):
         gram = _gram_product(factors, skip=mode)
-        unnormalised = _mttkrp(unfoldings, factors, mode) @ np.linalg.pinv(gram)
+        unnormalised = _mttkrp(unfoldings, factors, mode) @ _pseudo_inverse(gram)
         component_weights = np.linalg.norm(unnormalised, axis=1)
         safe = np.where(component_weights > 0, component_weights, 1.0)
         factors[mode] = unnormalised / safe[:, None, :]
