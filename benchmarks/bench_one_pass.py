@@ -3,7 +3,8 @@
 For each (n, d), dtype (float64, float32) and memory order (C, F), on planted
 data (a relu network with the default kernel sizes for d), in one process:
 
-- ``fit(refine=False)`` time / one ``X.T @ y`` time (medians of ``--repeats``),
+- ``fit(refine=False)`` time / one ``X.T @ y`` time (medians of ``--repeats``
+  rounds in which the product and the fit take turns, after a warm-up round),
 - a full fit (default refinement) time / one ``X.T @ y`` time,
 - the peak extra memory of ``fit(refine=False)`` and of the full fit, measured by
   tracemalloc in separate untimed runs, / ``X.nbytes``.
@@ -50,13 +51,18 @@ def planted_array(planted, n_samples, dtype, order, seed=1):
     return X, y
 
 
-def median_time(function, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+def median_times(functions, repeats):
+    """Median time of each function over ``repeats`` rounds, the functions
+    taking turns in every round (so that drifting load affects them alike),
+    after one untimed round."""
+    times = [[] for _ in functions]
+    for round_ in range(repeats + 1):
+        for function, timings in zip(functions, times):
+            start = time.perf_counter()
+            function()
+            if round_:
+                timings.append(time.perf_counter() - start)
+    return [float(np.median(timings)) for timings in times]
 
 
 def peak_extra_memory(function):
@@ -76,10 +82,12 @@ def bench_one(planted, n_samples, dtype, order, repeats):
     y_same = y.astype(dtype)
     one_pass = DeepTDRegressor(kernel_sizes=sizes, refine=False, random_state=0)
     full = DeepTDRegressor(kernel_sizes=sizes, random_state=0)
-    X.T @ y_same  # warm up BLAS threads and caches once
-    product = median_time(lambda: X.T @ y_same, repeats)
-    fit_one_pass = median_time(lambda: one_pass.fit(X, y), repeats)
-    fit_full = median_time(lambda: full.fit(X, y), repeats)
+    product, fit_one_pass = median_times(
+        [lambda: X.T @ y_same, lambda: one_pass.fit(X, y)], repeats
+    )
+    # Timed apart: right after a refinement, BLAS threads of scipy still spin
+    # and slow the next product down by up to half.
+    (fit_full,) = median_times([lambda: full.fit(X, y)], repeats)
     memory_one_pass = peak_extra_memory(lambda: one_pass.fit(X, y))
     memory_full = peak_extra_memory(lambda: full.fit(X, y))
     row = dict(
