@@ -1,14 +1,16 @@
 """Activation functions of the convolutional network, with their derivatives.
 
 One definition per name, shared by :class:`~sklearn_deeptd.PlantedCNNDataset`
-and :class:`~sklearn_deeptd.DeepTDRegressor`.
+and :class:`~sklearn_deeptd.DeepTDRegressor`, written against the array API:
+they run in the namespace, and on the device, of their input (NumPy, or under
+array API dispatch CuPy, PyTorch, ...).
 """
 
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit
+from sklearn.utils._array_api import get_namespace
 
 LEAKY_RELU_SLOPE = 0.01
 
@@ -29,33 +31,61 @@ class Activation:
     positively_homogeneous: bool
 
 
+def _namespace(z):
+    return get_namespace(z)[0]
+
+
 def _relu(z):
-    return np.maximum(z, 0.0)
+    return _namespace(z).maximum(z, 0.0)
 
 
 def _relu_derivative(z):
-    return (z > 0).astype(z.dtype)
+    xp = _namespace(z)
+    return xp.astype(z > 0, z.dtype)
 
 
 def _leaky_relu(z):
-    return np.where(z > 0, z, LEAKY_RELU_SLOPE * z)
+    return _namespace(z).where(z > 0, z, LEAKY_RELU_SLOPE * z)
 
 
 def _leaky_relu_derivative(z):
-    return np.where(z > 0, 1.0, LEAKY_RELU_SLOPE).astype(z.dtype)
+    xp = _namespace(z)
+    return xp.astype(z > 0, z.dtype) * (1.0 - LEAKY_RELU_SLOPE) + LEAKY_RELU_SLOPE
+
+
+def _tanh(z):
+    return _namespace(z).tanh(z)
 
 
 def _tanh_derivative(z):
-    return 1.0 - np.tanh(z) ** 2
+    # 1 - tanh(z)^2 in place: one array allocated, not three.
+    derivative = _namespace(z).tanh(z)
+    derivative *= derivative
+    derivative *= -1.0
+    derivative += 1.0
+    return derivative
+
+
+def _sigmoid(z):
+    # exp of -|z| only: never overflows.
+    xp = _namespace(z)
+    small = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1.0 / (1.0 + small), small / (1.0 + small))
 
 
 def _sigmoid_derivative(z):
-    s = expit(z)
-    return s * (1.0 - s)
+    # s (1 - s) = s - s^2, in place.
+    s = _sigmoid(z)
+    derivative = s * s
+    derivative *= -1.0
+    derivative += s
+    return derivative
 
 
 def _softplus(z):
-    return np.logaddexp(0.0, z)
+    # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), without overflow.
+    xp = _namespace(z)
+    return xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
 
 
 def _identity(z):
@@ -63,7 +93,7 @@ def _identity(z):
 
 
 def _identity_derivative(z):
-    return np.ones_like(z)
+    return _namespace(z).ones_like(z)
 
 
 ACTIVATIONS = {
@@ -71,9 +101,9 @@ ACTIVATIONS = {
     "leaky_relu": Activation(
         "leaky_relu", _leaky_relu, _leaky_relu_derivative, False, True
     ),
-    "tanh": Activation("tanh", np.tanh, _tanh_derivative, True, False),
-    "sigmoid": Activation("sigmoid", expit, _sigmoid_derivative, False, False),
-    "softplus": Activation("softplus", _softplus, expit, False, False),
+    "tanh": Activation("tanh", _tanh, _tanh_derivative, True, False),
+    "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_derivative, False, False),
+    "softplus": Activation("softplus", _softplus, _sigmoid, False, False),
     "identity": Activation("identity", _identity, _identity_derivative, True, True),
 }
 

@@ -3,10 +3,14 @@
 The decomposition gives each kernel's direction up to sign. For each branch we
 choose the per-layer signs whose network output correlates best with the
 targets (in absolute value), then fit the branch weights and the intercept by
-weighted least squares.
+weighted least squares. Written against the array API: the search runs in the
+namespace and on the device of its rows.
 """
 
+import math
+
 import numpy as np
+from sklearn.utils._array_api import get_namespace_and_device
 
 from ._network import forward
 
@@ -17,8 +21,9 @@ MAX_EXHAUSTIVE_DEPTH = 12
 
 def _weighted_correlation(output, centred_target, target_norm, sample_weight):
     centred = output - sample_weight @ output
-    norm = np.sqrt(sample_weight @ centred**2)
-    if norm <= 1e-12 * (np.abs(output).max() + 1e-300) or target_norm == 0:
+    norm = math.sqrt(max(float(sample_weight @ centred**2), 0.0))
+    largest = float(get_namespace_and_device(output)[0].max(abs(output)))
+    if norm <= 1e-12 * (largest + 1e-300) or target_norm == 0:
         return 0.0
     return float(sample_weight @ (centred * centred_target)) / (norm * target_norm)
 
@@ -43,16 +48,19 @@ def _better_pattern(correlation, signs, best_correlation, best_signs):
 
 
 def _exhaustive_signs(X, target, sample_weight, vectors, activations):
-    target_norm = np.sqrt(sample_weight @ target**2)
+    xp, _, _ = get_namespace_and_device(X)
+    target_norm = math.sqrt(float(sample_weight @ target**2))
     n_samples = X.shape[0]
     best = {"correlation": 0.0, "signs": None, "output": None}
 
     def visit(layer, hidden, signs):
         # One matrix-vector product over all blocks (a 3-D @ 1-D product loops).
-        size = vectors[layer].size
-        pre = (hidden.reshape(-1, size) @ vectors[layer]).reshape(n_samples, -1)
+        size = vectors[layer].shape[0]
+        pre = xp.reshape(
+            xp.reshape(hidden, (-1, size)) @ vectors[layer], (n_samples, -1)
+        )
         for sign in (1.0, -1.0):
-            out = activations[layer].function(pre if sign > 0 else np.negative(pre))
+            out = activations[layer].function(pre if sign > 0 else -pre)
             pattern = signs + [sign]
             if layer == len(vectors) - 1:
                 corr = _weighted_correlation(
@@ -69,7 +77,7 @@ def _exhaustive_signs(X, target, sample_weight, vectors, activations):
 
 
 def _greedy_signs(X, target, sample_weight, vectors, activations):
-    target_norm = np.sqrt(sample_weight @ target**2)
+    target_norm = math.sqrt(float(sample_weight @ target**2))
 
     def correlation(signs):
         kernels = [(s * v)[None, :] for s, v in zip(signs, vectors)]
@@ -92,10 +100,16 @@ def _greedy_signs(X, target, sample_weight, vectors, activations):
 
 
 def fit_branch_weights(outputs, y, sample_weight):
-    """Weighted least-squares branch weights and intercept for branch outputs."""
-    design = np.hstack([np.ones((outputs.shape[0], 1)), outputs])
-    root = np.sqrt(sample_weight)[:, None]
-    coef, *_ = np.linalg.lstsq(design * root, y * root[:, 0], rcond=None)
+    """Weighted least-squares branch weights and intercept for branch outputs.
+
+    The minimum-norm solution through the pseudo-inverse (the array API has no
+    ``lstsq``; NumPy's uses the same SVD and cut-off).
+    """
+    xp, _, device = get_namespace_and_device(outputs)
+    ones = xp.ones((outputs.shape[0], 1), dtype=outputs.dtype, device=device)
+    design = xp.concat([ones, outputs], axis=1)
+    root = xp.sqrt(sample_weight)
+    coef = xp.linalg.pinv(design * root[:, None]) @ (y * root)
     return coef[1:], coef[0]
 
 
@@ -133,22 +147,22 @@ def resolve_signs_and_scale(X, y, sample_weight, factors, activations):
     intercept : float
         Least-squares intercept.
     """
+    xp, _, _ = get_namespace_and_device(X)
     n_branches = factors[0].shape[1]
     exhaustive = len(factors) <= MAX_EXHAUSTIVE_DEPTH
     search = _exhaustive_signs if exhaustive else _greedy_signs
-    kernels = [np.empty((n_branches, f.shape[0])) for f in factors]
-    outputs = np.empty((X.shape[0], n_branches))
+    signed = [[] for _ in factors]
+    columns = []
     residual = y - sample_weight @ y
     for branch in range(n_branches):
         vectors = [factor[:, branch] for factor in factors]
-        signs, outputs[:, branch] = search(
-            X, residual, sample_weight, vectors, activations
-        )
+        signs, output = search(X, residual, sample_weight, vectors, activations)
+        columns.append(output)
         for layer, (sign, vector) in enumerate(zip(signs, vectors)):
-            kernels[layer][branch] = sign * vector
+            signed[layer].append(float(sign) * vector)
         # Later branches are chosen against what the earlier ones leave unexplained.
-        weights, intercept = fit_branch_weights(
-            outputs[:, : branch + 1], y, sample_weight
-        )
-        residual = y - outputs[:, : branch + 1] @ weights - intercept
+        outputs = xp.stack(columns, axis=1)
+        weights, intercept = fit_branch_weights(outputs, y, sample_weight)
+        residual = y - outputs @ weights - intercept
+    kernels = [xp.stack(rows) for rows in signed]
     return kernels, weights, intercept

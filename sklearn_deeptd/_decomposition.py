@@ -5,22 +5,34 @@ vector of each unfolding), then alternating power iterations. Rank r is a CP
 decomposition by alternating least squares from the truncated HOSVD, which for
 r = 1 is exactly the alternating power iteration. Further random starts guard
 against local optima; the start with the smallest error is kept.
+
+Written against the array API: the tensor's namespace and device (NumPy, or
+under array API dispatch a GPU array) hold every factor; only the errors of the
+starts, a few numbers per sweep, come back to the host to steer the iteration.
 """
 
 import numpy as np
+from sklearn.utils._array_api import get_namespace_and_device
+
+from ._array_api import to_numpy
 
 
-def _unfolding(tensor, mode):
-    return np.moveaxis(tensor, mode, 0).reshape(tensor.shape[mode], -1)
+def _unfolding(xp, tensor, mode):
+    return xp.reshape(xp.moveaxis(tensor, mode, 0), (tensor.shape[mode], -1))
 
 
-def _fix_column_signs(matrix):
+def _fix_column_signs(xp, matrix):
     # Singular vectors are defined up to sign; make the largest entry positive so
     # that the start, and therefore the whole fit, is deterministic.
-    rows = np.argmax(np.abs(matrix), axis=0)
-    signs = np.sign(matrix[rows, np.arange(matrix.shape[1])])
+    values = to_numpy(matrix, xp)
+    rows = np.argmax(np.abs(values), axis=0)
+    signs = np.sign(values[rows, np.arange(values.shape[1])])
     signs[signs == 0] = 1.0
-    return matrix * signs
+    return matrix * xp.asarray(signs, dtype=matrix.dtype, device=_device_of(matrix))
+
+
+def _device_of(array):
+    return get_namespace_and_device(array)[2]
 
 
 def hosvd_start(tensor, rank, random_state):
@@ -29,31 +41,48 @@ def hosvd_start(tensor, rank, random_state):
     A mode of size smaller than ``rank`` gets its missing columns drawn from
     ``random_state`` (a ``numpy.random.RandomState``).
     """
+    xp, _, device = get_namespace_and_device(tensor)
     factors = []
     for mode, size in enumerate(tensor.shape):
-        unfolded = _unfolding(tensor, mode)
+        unfolded = _unfolding(xp, tensor, mode)
         # The Gram matrix is d_l x d_l: much cheaper than an SVD of the unfolding.
-        eigenvalues, eigenvectors = np.linalg.eigh(unfolded @ unfolded.T)
-        leading = eigenvectors[:, ::-1][:, : min(rank, size)]
+        _, eigenvectors = xp.linalg.eigh(unfolded @ unfolded.T)
+        leading = xp.flip(eigenvectors, axis=1)[:, : min(rank, size)]
         if rank > size:
             extra = random_state.standard_normal((size, rank - size))
-            leading = np.hstack([leading, extra / np.linalg.norm(extra, axis=0)])
-        factors.append(_fix_column_signs(leading))
+            extra = xp.asarray(
+                extra / np.linalg.norm(extra, axis=0), dtype=tensor.dtype, device=device
+            )
+            leading = xp.concat([leading, extra], axis=1)
+        factors.append(_fix_column_signs(xp, leading))
     return factors
 
 
-def _khatri_rao(factors, n_starts, rank):
+def random_start(tensor, rank, random_state):
+    """Gaussian factors with unit-norm columns, one ``(d_l, rank)`` matrix per mode."""
+    xp, _, device = get_namespace_and_device(tensor)
+    factors = []
+    for size in tensor.shape:
+        factor = random_state.standard_normal((size, rank))
+        factor = factor / np.linalg.norm(factor, axis=0)
+        factors.append(xp.asarray(factor, dtype=tensor.dtype, device=device))
+    return factors
+
+
+def _khatri_rao(xp, factors, like):
     """Column-wise Kronecker product of each start's factors, first factor's
-    index varying slowest: ``(n_starts, prod d_l, rank)``."""
-    product = np.ones((n_starts, 1, rank))
+    index varying slowest: ``(n_starts, prod d_l, rank)`` (``like`` gives the
+    number of starts, the rank, dtype and device)."""
+    n_starts, _, rank = like.shape
+    product = xp.ones((n_starts, 1, rank), dtype=like.dtype, device=_device_of(like))
     for factor in factors:
-        product = (product[:, :, None, :] * factor[:, None, :, :]).reshape(
-            n_starts, -1, rank
+        product = xp.reshape(
+            product[:, :, None, :] * factor[:, None, :, :], (n_starts, -1, rank)
         )
     return product
 
 
-def _mttkrp(unfoldings, factors, mode):
+def _mttkrp(xp, unfoldings, factors, mode):
     """Contract the tensor with every factor except ``mode``, for every start.
 
     ``unfoldings[mode]`` is the mode-``mode`` unfolding, whose columns run over
@@ -61,85 +90,82 @@ def _mttkrp(unfoldings, factors, mode):
     does the whole contraction (einsum spent most of its time planning it).
     """
     others = [factor for other, factor in enumerate(factors) if other != mode]
-    n_starts, _, rank = factors[mode].shape
-    return unfoldings[mode] @ _khatri_rao(others, n_starts, rank)
+    return unfoldings[mode] @ _khatri_rao(xp, others, factors[mode])
 
 
-def _gram_product(factors, skip=None):
+def _gram_product(xp, factors, skip=None):
     """Entrywise product of the factors' Gram matrices (all but ``skip``)."""
-    n_starts, _, rank = factors[0].shape
-    gram = np.ones((n_starts, rank, rank))
+    gram = None
     for mode, factor in enumerate(factors):
         if mode != skip:
-            gram *= np.swapaxes(factor, 1, 2) @ factor
+            term = xp.matrix_transpose(factor) @ factor
+            gram = term if gram is None else gram * term
+    if gram is None:  # a one-mode tensor: the empty product
+        n_starts, _, rank = factors[0].shape
+        shape = (n_starts, rank, rank)
+        return xp.ones(shape, dtype=factors[0].dtype, device=_device_of(factors[0]))
     return gram
 
 
-def random_start(tensor, rank, random_state):
-    """Gaussian factors with unit-norm columns, one ``(d_l, rank)`` matrix per mode."""
-    factors = []
-    for size in tensor.shape:
-        factor = random_state.standard_normal((size, rank))
-        factors.append(factor / np.linalg.norm(factor, axis=0))
-    return factors
-
-
-def _pseudo_inverse(gram):
+def _pseudo_inverse(xp, gram):
     """Pseudo-inverses of a stack of Gram matrices (1 x 1 ones without an SVD:
     with rank 1 ALS is the power iteration, and its SVDs cost 40% of a sweep)."""
     if gram.shape[-1] > 1:
-        return np.linalg.pinv(gram)
+        return xp.linalg.pinv(gram)
     positive = gram > 0
-    return np.where(positive, 1.0 / np.where(positive, gram, 1.0), 0.0)
+    return xp.where(positive, 1.0 / xp.where(positive, gram, 1.0), 0.0)
 
 
-def _sweep(unfoldings, factors):
+def _sweep(xp, unfoldings, factors):
     """One ALS sweep over the modes; returns the factors, component weights
     and the squared norm of the model minus twice its inner product with the
     tensor (the relative error without ``||T||^2``)."""
     factors = list(factors)
     for mode in range(len(factors)):
-        gram = _gram_product(factors, skip=mode)
-        unnormalised = _mttkrp(unfoldings, factors, mode) @ _pseudo_inverse(gram)
-        component_weights = np.linalg.norm(unnormalised, axis=1)
-        safe = np.where(component_weights > 0, component_weights, 1.0)
+        gram = _gram_product(xp, factors, skip=mode)
+        unnormalised = _mttkrp(xp, unfoldings, factors, mode) @ _pseudo_inverse(
+            xp, gram
+        )
+        component_weights = xp.linalg.vector_norm(unnormalised, axis=1)
+        safe = xp.where(component_weights > 0, component_weights, 1.0)
         factors[mode] = unnormalised / safe[:, None, :]
     # ||T - model||^2 = ||T||^2 - 2 <T, model> + ||model||^2, from small pieces.
     last = len(factors) - 1
-    inner = np.sum(_mttkrp(unfoldings, factors, last) * factors[last], axis=1)
-    inner = np.sum(inner * component_weights, axis=1)
-    model_norm2 = np.einsum(
-        "sr,srq,sq->s", component_weights, _gram_product(factors), component_weights
-    )
+    inner = xp.sum(_mttkrp(xp, unfoldings, factors, last) * factors[last], axis=1)
+    inner = xp.sum(inner * component_weights, axis=1)
+    weighted = _gram_product(xp, factors) @ component_weights[:, :, None]
+    model_norm2 = xp.sum(component_weights * weighted[:, :, 0], axis=1)
     return factors, component_weights, model_norm2 - 2 * inner
 
 
-def _alternating_least_squares(unfoldings, factors, tensor_norm, max_iter, tol):
+def _alternating_least_squares(xp, unfoldings, factors, tensor_norm, max_iter, tol):
     """Sweeps of ALS from several starts at once (factors of shape
     ``(n_starts, d_l, rank)``), each start stopping on its own when its
     relative error changes by less than ``tol``."""
     n_starts, _, rank = factors[0].shape
-    factors = [factor.copy() for factor in factors]
-    component_weights = np.ones((n_starts, rank))
+    device = _device_of(factors[0])
+    component_weights = xp.ones((n_starts, rank), dtype=factors[0].dtype, device=device)
     error = np.full(n_starts, np.inf)
     n_iter = np.zeros(n_starts, dtype=int)
     converged = np.zeros(n_starts, dtype=bool)
-    active = np.arange(n_starts)
+    active = np.ones(n_starts, dtype=bool)
     for sweep in range(1, max_iter + 1):
-        # Only the starts still moving are swept: the others keep their fit.
-        swept, weights, excess = _sweep(
-            unfoldings, [factor[active] for factor in factors]
-        )
-        for factor, new in zip(factors, swept):
-            factor[active] = new
-        component_weights[active] = weights
+        swept, weights, excess = _sweep(xp, unfoldings, factors)
+        # Starts that have stopped keep their fit (all are swept: on small
+        # tensors a sweep costs its interpreter overhead, not its arithmetic).
+        keep = xp.asarray(active, device=device)
+        factors = [
+            xp.where(keep[:, None, None], new, old) for new, old in zip(swept, factors)
+        ]
+        component_weights = xp.where(keep[:, None], weights, component_weights)
+        excess = np.asarray(to_numpy(excess, xp), dtype=np.float64)
         new_error = np.sqrt(np.maximum(tensor_norm**2 + excess, 0.0)) / tensor_norm
-        done = np.abs(error[active] - new_error) < tol
-        error[active] = new_error
+        done = active & (np.abs(error - new_error) < tol)
+        error = np.where(active, new_error, error)
         n_iter[active] = sweep
-        converged[active[done]] = True
-        active = active[~done]
-        if active.size == 0:
+        converged |= done
+        active &= ~done
+        if not active.any():
             break
     return factors, component_weights, n_iter, converged, error
 
@@ -156,8 +182,8 @@ def cp_decomposition(
 
     Parameters
     ----------
-    tensor : ndarray of shape (d_1, ..., d_D)
-        The tensor to decompose.
+    tensor : array of shape (d_1, ..., d_D)
+        The tensor to decompose (NumPy, or any array API namespace).
     rank : int
         Number of components.
     n_starts : int, default=1
@@ -173,39 +199,38 @@ def cp_decomposition(
 
     Returns
     -------
-    factors : list of ndarray of shape (d_l, rank)
-        Unit-norm columns, one matrix per mode.
+    factors : list of array of shape (d_l, rank)
+        Unit-norm columns, one matrix per mode, in the tensor's namespace.
     component_weights : ndarray of shape (rank,)
-        Non-negative weight of each component, in decreasing order.
+        Non-negative weight of each component, in decreasing order (NumPy).
     n_iter : int
         Number of sweeps run from the start that was kept.
     converged : bool
         Whether the kept start's error stopped changing before ``max_iter``.
     """
+    xp, _, _ = get_namespace_and_device(tensor)
     if random_state is None:
         random_state = np.random.RandomState(0)
     starts = [hosvd_start(tensor, rank, random_state)]
-    tensor_norm = np.linalg.norm(tensor)
+    tensor_norm = float(xp.linalg.vector_norm(xp.reshape(tensor, (-1,))))
     if tensor_norm == 0:
         return starts[0], np.zeros(rank), 0, True
     starts += [random_start(tensor, rank, random_state) for _ in range(n_starts - 1)]
-    unfoldings = [_unfolding(tensor, mode) for mode in range(tensor.ndim)]
+    unfoldings = [_unfolding(xp, tensor, mode) for mode in range(tensor.ndim)]
     # All starts run together: on the small tensors of DeepTD a sweep costs
     # mostly interpreter overhead, which the starts then share.
-    stacked = [np.stack(factors) for factors in zip(*starts)]
+    stacked = [xp.stack(factors) for factors in zip(*starts)]
     factors, component_weights, n_iter, converged, error = _alternating_least_squares(
-        unfoldings, stacked, tensor_norm, max_iter, tol
+        xp, unfoldings, stacked, tensor_norm, max_iter, tol
     )
     # Keep the earliest start unless a later one is clearly better.
     best = 0
     for start in range(1, n_starts):
         if error[start] < error[best] - 1e-12:
             best = start
-    order = np.argsort(-component_weights[best], kind="stable")
-    factors = [factor[best][:, order] for factor in factors]
-    return (
-        factors,
-        component_weights[best][order],
-        int(n_iter[best]),
-        bool(converged[best]),
-    )
+    weights = np.asarray(to_numpy(component_weights[best, :], xp), dtype=np.float64)
+    order = np.argsort(-weights, kind="stable")
+    device = _device_of(factors[0])
+    positions = xp.asarray(order, device=device)
+    factors = [xp.take(factor[best, ...], positions, axis=1) for factor in factors]
+    return factors, weights[order], int(n_iter[best]), bool(converged[best])

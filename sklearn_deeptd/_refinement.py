@@ -2,27 +2,34 @@
 
 The loss is ``0.5 * sum_i w_i (f(x_i) - y_i)^2`` with weights summing to one; its
 gradient comes from the hand-written backward pass in :mod:`._network`, and
-scipy's L-BFGS minimises it.
+scipy's L-BFGS minimises it. The loss and gradient are evaluated in the
+namespace and on the device of the rows (under array API dispatch, a GPU);
+only the parameter vector, of ``sum(kernel_sizes) * rank + rank + 1``
+numbers, travels to the host for L-BFGS.
 """
 
 import numpy as np
 from scipy.optimize import minimize
+from sklearn.utils._array_api import device, get_namespace_and_device
 
+from ._array_api import to_numpy
 from ._network import backward, forward
 
 
-def pack(kernels, weights, intercept):
+def pack(kernels, weights, intercept, xp=np):
     """Flatten kernels, branch weights and intercept into one parameter vector."""
-    return np.concatenate([k.ravel() for k in kernels] + [weights, [intercept]])
+    pieces = [xp.reshape(kernel, (-1,)) for kernel in kernels]
+    intercept = xp.asarray(intercept, dtype=weights.dtype, device=device(weights))
+    return xp.concat(pieces + [weights, xp.reshape(intercept, (1,))])
 
 
-def unpack(theta, kernel_shapes):
+def unpack(theta, kernel_shapes, xp=np):
     """Inverse of :func:`pack` for kernels of the given shapes."""
     kernels = []
     start = 0
     for shape in kernel_shapes:
         size = shape[0] * shape[1]
-        kernels.append(theta[start : start + size].reshape(shape))
+        kernels.append(xp.reshape(theta[start : start + size], tuple(shape)))
         start += size
     n_branches = kernel_shapes[0][0]
     weights = theta[start : start + n_branches]
@@ -30,16 +37,23 @@ def unpack(theta, kernel_shapes):
 
 
 def squared_loss_and_gradient(theta, X, y, sample_weight, kernel_shapes, activations):
-    """Weighted half mean squared error of the network and its gradient in theta."""
-    kernels, weights, intercept = unpack(theta, kernel_shapes)
+    """Weighted half mean squared error of the network and its gradient in theta.
+
+    ``theta`` is a NumPy vector; X, y and the weights may live in any
+    namespace, where the passes run.
+    """
+    xp, _, X_device = get_namespace_and_device(X)
+    theta = xp.asarray(theta, dtype=X.dtype, device=X_device)
+    kernels, weights, intercept = unpack(theta, kernel_shapes, xp)
     outputs, cache = forward(X, kernels, activations, return_cache=True)
     residual = outputs @ weights + intercept - y
     weighted = sample_weight * residual
-    loss = 0.5 * float(weighted @ residual)
+    loss = 0.5 * float(xp.sum(weighted * residual))
     kernel_gradients = backward(
         X, kernels, activations, cache, weighted[:, None] * weights[None, :]
     )
-    return loss, pack(kernel_gradients, outputs.T @ weighted, weighted.sum())
+    gradient = pack(kernel_gradients, outputs.T @ weighted, xp.sum(weighted), xp)
+    return loss, np.asarray(to_numpy(gradient, xp), dtype=np.float64)
 
 
 def refine(
@@ -61,10 +75,12 @@ def refine(
     iterations, whether L-BFGS stopped because it reached ``max_iter``, and the
     final loss.
     """
-    kernel_shapes = [k.shape for k in kernels]
+    kernel_shapes = [tuple(k.shape) for k in kernels]
+    xp, _, _ = get_namespace_and_device(X)
+    start = np.asarray(to_numpy(pack(kernels, weights, intercept, xp), xp), float)
     result = minimize(
         squared_loss_and_gradient,
-        pack(kernels, weights, intercept),
+        start,
         args=(X, y, sample_weight, kernel_shapes, activations),
         jac=True,
         method="L-BFGS-B",
