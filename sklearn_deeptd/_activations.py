@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from sklearn.utils._array_api import get_namespace
+from sklearn.utils._array_api import device, get_namespace
 
 LEAKY_RELU_SLOPE = 0.01
 
@@ -35,8 +35,14 @@ def _namespace(z):
     return get_namespace(z)[0]
 
 
+def _positive_part(xp, z):
+    # max(z, 0) against a 0-D zero: not every namespace's maximum takes a
+    # Python scalar, and np.where would be eight times slower in NumPy.
+    return xp.maximum(z, xp.zeros((), dtype=z.dtype, device=device(z)))
+
+
 def _relu(z):
-    return _namespace(z).maximum(z, 0.0)
+    return _positive_part(_namespace(z), z)
 
 
 def _relu_derivative(z):
@@ -85,7 +91,7 @@ def _sigmoid_derivative(z):
 def _softplus(z):
     # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), without overflow.
     xp = _namespace(z)
-    return xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
+    return _positive_part(xp, z) + xp.log1p(xp.exp(-xp.abs(z)))
 
 
 def _identity(z):

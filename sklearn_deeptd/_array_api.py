@@ -1,12 +1,14 @@
-"""Array API support: the O(n p) work in the input's namespace and on its device.
+"""Array API support: helpers to run a fit in the input's namespace and device.
 
 With ``sklearn.set_config(array_api_dispatch=True)`` and a non-NumPy input
 (a CuPy array, a PyTorch tensor, array-api-strict, ...), ``fit`` computes the
 target statistics and the moment ``X.T @ (w * (y - mean y))`` with that
-namespace's functions on the input's device; only ``n_features`` numbers and
-the gathered subsample (at most ``max(4096, refine_samples)`` rows) come back
-to the host, where the decomposition, the sign search and the L-BFGS
-refinement run in NumPy. ``predict`` evaluates the network on the device.
+namespace's functions on the input's device, gathers its subsamples there, and
+runs the decomposition, the sign search and the refinement's forward and
+backward passes there too (they are written against the array API). Only
+control numbers come to the host: the starts' errors, correlations, and the
+refinement's parameter vector for scipy's L-BFGS. ``predict`` evaluates the
+network on the device.
 """
 
 import numpy as np
@@ -19,7 +21,10 @@ from sklearn.utils._array_api import (
     move_to,
 )
 
-from ._moment import targets_are_constant
+from ._activations import ACTIVATIONS
+from ._moment import standardised_multipliers
+from ._network import forward
+from ._validation import normalised_sample_weight
 
 # predict evaluates the network on blocks of this many rows on the device.
 DEVICE_BLOCK_ROWS = 2**16
@@ -72,9 +77,9 @@ def device_statistics(X, y, sample_weight, *, center, estimator_name):
 
     Returns ``(y, sample_weight, y_mean, y_scale, moment)`` with ``y`` and
     ``sample_weight`` moved to X's namespace and device (float dtype),
-    ``y_mean`` and ``y_scale`` Python floats, and ``moment`` the NumPy float64
-    vector ``X.T @ (w (y - c)) / (sum w * y_scale)`` (``c`` the weighted mean,
-    or 0 without centring), or ``None`` when ``y`` is constant.
+    ``y_mean`` and ``y_scale`` Python floats, and ``moment`` the vector
+    ``X.T @ (w (y - c)) / (sum w * y_scale)`` (``c`` the weighted mean, or 0
+    without centring) on X's device, or ``None`` when ``y`` is constant.
     """
     xp, _, device = get_namespace_and_device(X)
     dtype = float_dtype(xp, device)
@@ -103,29 +108,13 @@ def device_statistics(X, y, sample_weight, *, center, estimator_name):
         _check_finite(xp, sample_weight, "sample_weight", estimator_name)
         if bool(xp.any(sample_weight < 0)):
             raise ValueError("Negative values in data passed to sample_weight.")
-    largest = float(xp.max(sample_weight))
-    if not largest > 0:
-        raise ValueError(
-            "sample_weight must contain at least one positive weight; all the "
-            "weights are zero."
-        )
-    weight = sample_weight / largest
-    weight = weight / xp.sum(weight)
-    magnitude = float(xp.max(xp.abs(y)))
-    if magnitude == 0:
-        return y, sample_weight, 0.0, 0.0, None
-    unit = y / magnitude
-    mean = float(xp.sum(weight * unit))
-    variance = float(xp.sum(weight * (unit - mean) ** 2))
-    y_mean = mean * magnitude
-    y_scale = float(np.sqrt(max(variance, 0.0))) * magnitude
-    if targets_are_constant(y_mean, y_scale):
+    weight = normalised_sample_weight(sample_weight)
+    y_mean, y_scale, multipliers = standardised_multipliers(
+        y, weight, center=center, dtype=X.dtype
+    )
+    if multipliers is None:
         return y, sample_weight, y_mean, y_scale, None
-    multipliers = (y - (y_mean if center else 0.0)) / y_scale
-    if center:
-        multipliers = multipliers - xp.sum(weight * multipliers)
-    multipliers = xp.astype(weight * multipliers, X.dtype)
-    moment = X.T @ multipliers
+    moment = xp.astype(X.T @ multipliers, dtype)
     if not bool(xp.all(xp.isfinite(moment))):
         _check_finite(xp, X, "X", estimator_name)
         raise ValueError(
@@ -134,31 +123,7 @@ def device_statistics(X, y, sample_weight, *, center, estimator_name):
     zero = sample_weight == 0
     if bool(xp.any(zero)):
         _check_finite(xp, X[zero], "X", estimator_name)
-    return y, sample_weight, y_mean, y_scale, np.asarray(to_numpy(moment, xp), float)
-
-
-def _activation(name, xp):
-    def relu(z):
-        return xp.where(z > 0, z, xp.zeros_like(z))
-
-    def leaky_relu(z):
-        return xp.where(z > 0, z, 0.01 * z)
-
-    def sigmoid(z):
-        return 1.0 / (1.0 + xp.exp(-z))
-
-    def softplus(z):
-        return relu(z) + xp.log1p(xp.exp(-xp.abs(z)))
-
-    functions = {
-        "relu": relu,
-        "leaky_relu": leaky_relu,
-        "tanh": xp.tanh,
-        "sigmoid": sigmoid,
-        "softplus": softplus,
-        "identity": lambda z: z,
-    }
-    return functions[name]
+    return y, sample_weight, y_mean, y_scale, moment
 
 
 def predict_on_device(X, kernels, weights, intercept, activation_names):
@@ -170,24 +135,12 @@ def predict_on_device(X, kernels, weights, intercept, activation_names):
     dtype = float_dtype(xp, device)
     kernels = [xp.astype(kernel, dtype) for kernel in kernels]
     weights = xp.astype(weights, dtype)
-    activations = [_activation(name, xp) for name in activation_names]
-    n_branches = kernels[0].shape[0]
+    activations = [ACTIVATIONS[name] for name in activation_names]
     blocks = []
     for start in range(0, X.shape[0], DEVICE_BLOCK_ROWS):
         stop = min(start + DEVICE_BLOCK_ROWS, X.shape[0])
         block = xp.astype(X[start:stop, ...], dtype)
-        n_rows = block.shape[0]
-        size = kernels[0].shape[1]
-        pre = xp.reshape(xp.reshape(block, (-1, size)) @ kernels[0].T, (n_rows, -1))
-        hidden = activations[0](xp.reshape(pre, (n_rows, -1, n_branches)))
-        for kernel, activation in zip(kernels[1:], activations[1:]):
-            size = kernel.shape[1]
-            grouped = xp.reshape(hidden, (n_rows, -1, size, n_branches))
-            pre = xp.sum(
-                grouped * xp.reshape(kernel.T, (1, 1, size, n_branches)), axis=2
-            )
-            hidden = activation(pre)
-        blocks.append(hidden[:, 0, :] @ weights + intercept)
+        blocks.append(forward(block, kernels, activations) @ weights + intercept)
     if not blocks:
         return xp.zeros(0, dtype=dtype, device=device)
     return xp.concat(blocks) if len(blocks) > 1 else blocks[0]

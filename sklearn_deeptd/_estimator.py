@@ -7,7 +7,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import check_same_namespace
+from sklearn.utils._array_api import (
+    check_same_namespace,
+    get_namespace,
+    get_namespace_and_device,
+)
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -20,6 +24,7 @@ from ._array_api import (
     device_statistics,
     dispatched_namespace,
     predict_on_device,
+    take_rows,
     to_namespace,
     to_numpy,
 )
@@ -81,9 +86,9 @@ ZERO_MOMENT_RATIO = 1e-10
 
 def _moment_is_negligible(X_sample, moment, sample_weight):
     # The root mean square row norm is estimated on about 512 of the
-    # sign-search rows (a
-    # uniform subsample), not on all of X: the ratio is only an order of
-    # magnitude, and a second pass over X would double the cost of a fit.
+    # sign-search rows (a uniform subsample), not on all of X: the ratio is
+    # only an order of magnitude, and a second pass over X would double the
+    # cost of a fit.
     # Both norms overflow-safe: X of scale 1e200 or 1e-200 is not "zero".
     norm = stable_norm(moment)
     if norm == 0:
@@ -94,14 +99,19 @@ def _moment_is_negligible(X_sample, moment, sample_weight):
 
 def _standardised_rows(pool, positions, y_mean, y_scale):
     """Rows of the pool at ``positions``, standardised targets, weights summing
-    to one (``slice(None)``: the whole pool, without a copy of X)."""
-    X_pool, y_pool, weight_pool = pool
-    weight = weight_pool[positions]
-    return (
-        X_pool[positions],
-        (y_pool[positions] - y_mean) / y_scale,
-        weight / weight.sum(),
-    )
+    to one (``slice(None)``: the whole pool, without a copy of X). The pool
+    may live in any array API namespace; the rows stay there."""
+    X_rows, y_rows, weight = (take_rows(array, positions) for array in pool)
+    xp, _ = get_namespace(weight)
+    return X_rows, (y_rows - y_mean) / y_scale, weight / float(xp.sum(weight))
+
+
+def _on_host(network):
+    """A network's kernels, branch weights and intercept as NumPy float64."""
+    kernels, weights, intercept = network
+    kernels = [np.asarray(to_numpy(kernel), dtype=np.float64) for kernel in kernels]
+    weights = np.asarray(to_numpy(weights), dtype=np.float64)
+    return kernels, weights, float(intercept)
 
 
 def _flip_to_positive_weights(kernels, weights, output_activation):
@@ -597,13 +607,15 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         )
 
     def _fit_on_device(self, X, y, sample_weight, xp, device):
-        """``fit`` under array API dispatch: the moment on X's device.
+        """``fit`` under array API dispatch: the whole fit on X's device.
 
         The statistics of ``y`` and the moment run in X's namespace
         (:func:`~sklearn_deeptd._array_api.device_statistics`); the subsamples
-        of the calibration are gathered on the device and copied to NumPy,
-        where the decomposition, sign search and refinement run; the fitted
-        arrays are then moved to X's namespace and device.
+        of the calibration are gathered on the device and stay there, where
+        the decomposition, the sign search and the refinement's forward and
+        backward passes run (L-BFGS itself steps on the host, on the
+        parameter vector); the fitted arrays are float64 NumPy until they are
+        moved to X's namespace and device at the end.
         """
         name = type(self).__name__
         if X.ndim != 2:
@@ -628,7 +640,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         )
         x_scale = input_scale(X_pool, w_pool)
         moment = None if self.init == "random" else moment / x_scale
-        pool = (X_pool / x_scale, y_pool, w_pool / w_pool.sum())
+        pool = (X_pool / x_scale, y_pool, w_pool / float(xp.sum(w_pool)))
         self._calibrate(
             moment, pool, positions, y_mean, y_scale, activations, random_state, x_scale
         )
@@ -753,13 +765,11 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 "iterations before converging; increase max_iter or tol.",
                 ConvergenceWarning,
             )
-        self.td_kernels_ = [
-            np.array(kernel, dtype=np.float64) for kernel in starts[best][0]
-        ]
+        self.td_kernels_ = _on_host(starts[best])[0]
         self.n_iter_ = fit["n_iter"]
-        kernels, weights, intercept = fit["network"]
+        kernels, weights, intercept = _on_host(fit["network"])
         kernels, weights = _flip_to_positive_weights(kernels, weights, activations[-1])
-        self.kernels_ = [np.array(kernel, dtype=np.float64) for kernel in kernels]
+        self.kernels_ = [kernel.copy() for kernel in kernels]
         self.kernels_[0] /= x_scale
         self.weights_ = np.asarray(weights * y_scale, dtype=np.float64)
         self.intercept_ = float(y_mean + intercept * y_scale)
@@ -771,9 +781,15 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         # would equal a PlantedCNNDataset planted with the same seed.
         start_state = np.random.RandomState(random_state.randint(2**31 - 1))
         n_starts = 1 if self.n_init == "auto" else self.n_init
+        xp, _, device = get_namespace_and_device(X)
         starts = []
         for _ in range(n_starts):
-            kernels = random_unit_kernels(self.kernel_sizes_, self.rank, start_state)
+            kernels = [
+                xp.asarray(kernel, dtype=X.dtype, device=device)
+                for kernel in random_unit_kernels(
+                    self.kernel_sizes_, self.rank, start_state
+                )
+            ]
             outputs = forward(X, kernels, activations)
             starts.append((kernels, *fit_branch_weights(outputs, y, sample_weight)))
         return starts
@@ -814,9 +830,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         }
 
     def _decompose(self, moment, random_state):
+        xp, _ = get_namespace(moment)
         factors, component_weights, n_iter, converged = cp_decomposition(
             # Unit scale: the Gram matrices of a moment of scale 1e200 overflow.
-            tensorize(moment / np.max(np.abs(moment)), self.kernel_sizes_),
+            tensorize(moment / float(xp.max(xp.abs(moment))), self.kernel_sizes_),
             self.rank,
             n_starts=DECOMPOSITION_STARTS if self.n_init == "auto" else self.n_init,
             max_iter=self.max_iter,

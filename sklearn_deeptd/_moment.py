@@ -6,6 +6,7 @@ tensorisation is linear, T is ``X.T @ y_c / n`` reshaped: one pass over the data
 """
 
 import numpy as np
+from sklearn.utils._array_api import get_namespace
 from sklearn.utils.validation import assert_all_finite
 
 # C-ordered float32 inputs are read in blocks of this many rows: the BLAS
@@ -27,9 +28,13 @@ def tensorize(vector, kernel_sizes):
     """Reshape a vector of length ``prod(kernel_sizes)`` into the input tensor.
 
     Entry ``[i_1, ..., i_D]`` is ``vector[i_1 + d_1 i_2 + d_1 d_2 i_3 + ...]``
-    (Fortran order), matching the network's non-overlapping patches.
+    (Fortran order), matching the network's non-overlapping patches. Any
+    array API namespace (the array API's reshape has no ``order``: a C-order
+    reshape to the reversed sizes, axes reversed).
     """
-    return np.reshape(vector, tuple(kernel_sizes), order="F")
+    xp, _ = get_namespace(vector)
+    reversed_axes = tuple(range(len(kernel_sizes)))[::-1]
+    return xp.permute_dims(xp.reshape(vector, tuple(kernel_sizes)[::-1]), reversed_axes)
 
 
 # Below this variance (in y's units) the direct computation may lose digits to
@@ -37,14 +42,14 @@ def tensorize(vector, kernel_sizes):
 _SMALLEST_DIRECT_VARIANCE = 1e-200
 
 
-def _centred(y, sample_weight, magnitude):
+def _centred(xp, y, sample_weight, magnitude):
     """Mean, variance and centred copy of ``y / magnitude`` (two-pass centring:
     the second pass removes the rounding left in the first mean)."""
     unit = y if magnitude == 1.0 else y / magnitude
     if sample_weight is None:
-        mean = unit.mean()
+        mean = xp.mean(unit)
         centred = unit - mean
-        correction = centred.mean()
+        correction = xp.mean(centred)
         centred -= correction
         variance = centred @ centred / centred.shape[0]
     else:
@@ -53,7 +58,7 @@ def _centred(y, sample_weight, magnitude):
         correction = sample_weight @ centred
         centred -= correction
         variance = (sample_weight * centred) @ centred
-    return mean + correction, variance, centred
+    return float(mean + correction), float(variance), centred
 
 
 def standardised_multipliers(y, sample_weight, *, center=True, dtype=np.float64):
@@ -63,13 +68,14 @@ def standardised_multipliers(y, sample_weight, *, center=True, dtype=np.float64)
     ``v_i = w_i (y_i - c) / std(y)``, ``c`` the weighted mean of ``y`` when
     ``center`` is true (DeepTD), else 0 (NaiveTD). Computed in a few passes
     over ``y`` (directly when that is safe, else on ``y / max|y|`` so that
-    squares cannot overflow or underflow).
+    squares cannot overflow or underflow), in the namespace and on the device
+    of ``y``.
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,)
-        Finite float64 targets.
-    sample_weight : ndarray of shape (n_samples,) or None
+    y : array of shape (n_samples,)
+        Finite float targets.
+    sample_weight : array of shape (n_samples,) or None
         Weights summing to one; None weighs every sample equally.
     center : bool, default=True
         Centre ``y`` in the multipliers.
@@ -80,30 +86,34 @@ def standardised_multipliers(y, sample_weight, *, center=True, dtype=np.float64)
     -------
     mean, std : float
         Weighted mean and (population) standard deviation of ``y``.
-    multipliers : ndarray of shape (n_samples,) or None
+    multipliers : array of shape (n_samples,) or None
         ``v``; None when the targets are constant (nothing to learn).
     """
+    xp, _ = get_namespace(y)
     magnitude = 1.0
     with np.errstate(all="ignore"):
-        mean, variance, centred = _centred(y, sample_weight, magnitude)
+        mean, variance, centred = _centred(xp, y, sample_weight, magnitude)
     if not (np.isfinite(mean) and _SMALLEST_DIRECT_VARIANCE < variance < np.inf):
-        magnitude = float(np.max(np.abs(y)))
+        magnitude = float(xp.max(xp.abs(y)))
         if magnitude == 0:
             return 0.0, 0.0, None
-        mean, variance, centred = _centred(y, sample_weight, magnitude)
+        mean, variance, centred = _centred(xp, y, sample_weight, magnitude)
     unit_scale = float(np.sqrt(max(variance, 0.0)))
-    y_mean, y_scale = float(mean * magnitude), unit_scale * magnitude
+    y_mean, y_scale = mean * magnitude, unit_scale * magnitude
     if targets_are_constant(y_mean, y_scale):
         return y_mean, y_scale, None
     base = centred if center else y if magnitude == 1.0 else y / magnitude
+    if sample_weight is None:
+        factor = 1.0 / (y.shape[0] * unit_scale)
+    else:
+        factor = sample_weight / unit_scale
+    if not isinstance(base, np.ndarray):
+        return y_mean, y_scale, xp.astype(base * factor, dtype)
     # In place where possible; straight into float32 for float32 X (the
     # product runs in X's dtype).
     reuse = base is not y and np.dtype(dtype) == base.dtype
     multipliers = base if reuse else np.empty(y.shape[0], dtype=dtype)
-    if sample_weight is None:
-        np.multiply(base, 1.0 / (y.shape[0] * unit_scale), out=multipliers)
-    else:
-        np.multiply(base, sample_weight / unit_scale, out=multipliers)
+    np.multiply(base, factor, out=multipliers)
     return y_mean, y_scale, multipliers
 
 

@@ -14,9 +14,9 @@ at half the number of independent runs).
 """
 
 import numpy as np
-from sklearn.utils._array_api import get_namespace
+from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
-from ._array_api import take_rows, to_numpy
+from ._array_api import float_dtype, take_rows, to_numpy
 
 # Consecutive rows drawn together (aligned: run k holds rows 32k to 32k + 31).
 RUN_ROWS = 32
@@ -106,22 +106,27 @@ def gather_rows(X, y, sample_weight, rows):
 
     ``rows`` is ``slice(None)`` or sorted indices; ``sample_weight=None``
     gives unit weights. All rows of a C-ordered float64 X are X itself. Rows
-    of arrays of other namespaces are gathered on their device and copied to
-    NumPy.
+    of arrays of other namespaces are gathered on their device and stay
+    there, in the device's widest float dtype.
     """
-
-    def rows_of(array):
-        return np.asarray(to_numpy(take_rows(array, rows)), dtype=np.float64)
-
     if not isinstance(X, np.ndarray):
-        X_rows = np.ascontiguousarray(rows_of(X))
-    elif X.flags.f_contiguous and not X.flags.c_contiguous:
+        xp, _, device = get_namespace_and_device(X)
+        dtype = float_dtype(xp, device)
+        gathered = [
+            xp.astype(take_rows(array, rows), dtype)
+            for array in (X, y, sample_weight)
+            if array is not None
+        ]
+        if sample_weight is None:
+            gathered.append(xp.ones(gathered[1].shape[0], dtype=dtype, device=device))
+        return tuple(gathered)
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
         # Column by column: each column is read forwards, not n entries apart.
         X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
     else:
         every_row = isinstance(rows, slice) and rows == slice(None)
         X_rows = np.ascontiguousarray(X if every_row else X[rows], dtype=np.float64)
-    y_rows = rows_of(y)
+    y_rows = np.asarray(y[rows], dtype=np.float64)
     if sample_weight is None:
         return X_rows, y_rows, np.ones(y_rows.shape[0])
-    return X_rows, y_rows, rows_of(sample_weight)
+    return X_rows, y_rows, np.asarray(sample_weight[rows], dtype=np.float64)

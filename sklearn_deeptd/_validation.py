@@ -4,6 +4,7 @@ Kept apart from the data path of ``fit`` so that each check is one call there.
 """
 
 import numpy as np
+from sklearn.utils._array_api import get_namespace
 
 _STRING_KINDS = "USV"
 
@@ -64,27 +65,35 @@ def check_not_strings(value, name):
 def normalised_sample_weight(sample_weight):
     """Weights divided by their sum, computed without overflow.
 
-    ``sample_weight`` is validated (finite, non-negative, not all zero).
-    Dividing by the largest weight first keeps the sum finite for weights near
-    the largest float (``np.full(n, 1e308)``), whose plain sum overflows to inf
-    and would turn every weight into 0 and the fit into NaN.
+    ``sample_weight`` is validated (finite, non-negative, not all zero), in
+    any array API namespace. Dividing by the largest weight first keeps the
+    sum finite for weights near the largest float (``np.full(n, 1e308)``),
+    whose plain sum overflows to inf and would turn every weight into 0 and
+    the fit into NaN.
     """
-    largest = np.max(sample_weight)
+    xp, _ = get_namespace(sample_weight)
+    largest = float(xp.max(sample_weight))
     if not largest > 0:
         raise ValueError(
             "sample_weight must contain at least one positive weight; all the "
             "weights are zero."
         )
     unit = sample_weight / largest
-    return unit / unit.sum()
+    return unit / xp.sum(unit)
 
 
 def stable_norm(vector):
     """Euclidean norm of ``vector`` without overflow or underflow of the squares."""
-    largest = np.max(np.abs(vector)) if np.size(vector) else 0.0
+    xp, _ = get_namespace(vector)
+    vector = xp.reshape(vector, (-1,))
+    largest = float(xp.max(xp.abs(vector))) if vector.shape[0] else 0.0
     if not largest > 0:
         return 0.0
-    return float(largest * np.linalg.norm(vector / largest))
+    return largest * float(xp.linalg.vector_norm(vector / largest))
+
+
+def _weighted_mean_square_norm(xp, X, sample_weight):
+    return float(sample_weight @ xp.sum(X * X, axis=1))
 
 
 def weighted_rms_row_norm(X, sample_weight):
@@ -92,17 +101,18 @@ def weighted_rms_row_norm(X, sample_weight):
 
     The plain computation is used when it is finite and clear of underflow; X
     of huge (1e200) or tiny (1e-200) scale is first divided by its largest
-    entry.
+    entry. Any array API namespace.
     """
+    xp, _ = get_namespace(X)
     with np.errstate(over="ignore", under="ignore"):
-        rms = np.sqrt(sample_weight @ np.einsum("ij,ij->i", X, X))
+        rms = np.sqrt(_weighted_mean_square_norm(xp, X, sample_weight))
     if np.isfinite(rms) and rms > 1e-140:
         return float(rms)
-    largest = np.max(np.abs(X)) if X.size else 0.0
+    largest = float(xp.max(xp.abs(X))) if X.shape[0] * X.shape[1] else 0.0
     if not largest > 0:
         return 0.0
     unit = X / largest
-    return float(largest * np.sqrt(sample_weight @ np.einsum("ij,ij->i", unit, unit)))
+    return largest * float(np.sqrt(_weighted_mean_square_norm(xp, unit, sample_weight)))
 
 
 # Inputs whose root mean square entry lies outside this range are divided by it
@@ -125,10 +135,11 @@ def rms_row_norm_estimate(X_rows, weight_rows):
     weights are all zero count equally. Overflow-safe; non-finite only when the
     rows are.
     """
+    xp, _ = get_namespace(X_rows)
     step = max(X_rows.shape[0] // NORM_ESTIMATE_ROWS, 1)
-    X_rows, weight_rows = X_rows[::step], weight_rows[::step]
-    if not np.max(weight_rows) > 0:
-        weight_rows = np.ones_like(weight_rows)
+    X_rows, weight_rows = X_rows[::step, ...], weight_rows[::step]
+    if not float(xp.max(weight_rows)) > 0:
+        weight_rows = xp.ones_like(weight_rows)
     with np.errstate(all="ignore"):
         return weighted_rms_row_norm(X_rows, normalised_sample_weight(weight_rows))
 

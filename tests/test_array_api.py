@@ -103,3 +103,104 @@ def test_partial_fit_under_dispatch_copies_batches_to_the_host():
         got = DeepTDRegressor(**setting).partial_fit(asarray(X), asarray(y))
     for a, b in zip(got.td_kernels_, expected.td_kernels_):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _network_and_rows(rank=2):
+    rng = np.random.RandomState(3)
+    X = rng.standard_normal((50, 64))
+    y = rng.standard_normal(50)
+    weight = np.full(50, 1 / 50)
+    kernels = [rng.standard_normal((rank, size)) for size in SIZES]
+    return X, y, weight, kernels
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+@pytest.mark.parametrize("activation", ["relu", "tanh", "softplus", "leaky_relu"])
+def test_passes_run_in_the_input_namespace(name, activation):
+    # Forward, backward, the refinement's loss and gradient, the sign search
+    # and the decomposition take arrays of the namespace, return arrays of it
+    # (or host numbers), and agree with NumPy.
+    from sklearn_deeptd._activations import resolve_activations
+    from sklearn_deeptd._calibration import resolve_signs_and_scale
+    from sklearn_deeptd._decomposition import cp_decomposition
+    from sklearn_deeptd._moment import moment_tensor
+    from sklearn_deeptd._network import backward, forward
+    from sklearn_deeptd._refinement import pack, squared_loss_and_gradient
+
+    xp, asarray, to_numpy = _setup(name)
+    X, y, weight, kernels = _network_and_rows()
+    activations = resolve_activations(activation, "identity", len(SIZES))
+    with sklearn.config_context(array_api_dispatch=True):
+        device_kernels = [asarray(kernel) for kernel in kernels]
+        outputs, cache = forward(
+            asarray(X), device_kernels, activations, return_cache=True
+        )
+        gradients = backward(
+            asarray(X), device_kernels, activations, cache, asarray(np.ones((50, 2)))
+        )
+        theta = pack(kernels, np.array([0.5, -1.0]), 0.25)
+        loss, gradient = squared_loss_and_gradient(
+            theta, asarray(X), asarray(y), asarray(weight), [(2, 4)] * 3, activations
+        )
+        tensor = moment_tensor(X, y, SIZES)
+        factors, component_weights, _, _ = cp_decomposition(
+            asarray(tensor), 2, n_starts=3, random_state=np.random.RandomState(0)
+        )
+        signed, branch_weights, _ = resolve_signs_and_scale(
+            asarray(X), asarray(y), asarray(weight), factors, activations
+        )
+    expected_outputs, expected_cache = forward(
+        X, kernels, activations, return_cache=True
+    )
+    expected_gradients = backward(
+        X, kernels, activations, expected_cache, np.ones((50, 2))
+    )
+    expected_loss, expected_gradient = squared_loss_and_gradient(
+        theta, X, y, weight, [(2, 4)] * 3, activations
+    )
+    expected_factors, expected_weights, _, _ = cp_decomposition(
+        tensor, 2, n_starts=3, random_state=np.random.RandomState(0)
+    )
+    expected_signed, expected_branch_weights, _ = resolve_signs_and_scale(
+        X, y, weight, expected_factors, activations
+    )
+    device_type = type(asarray(X))
+    for got in [outputs, *gradients, *factors, *signed, branch_weights]:
+        assert type(got) is device_type
+    assert _max_difference([outputs], [expected_outputs], to_numpy) < 1e-12
+    assert _max_difference(gradients, expected_gradients, to_numpy) < 1e-12
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(component_weights, expected_weights, rtol=1e-10)
+    assert _max_difference(factors, expected_factors, to_numpy) < 1e-10
+    assert _max_difference(signed, expected_signed, to_numpy) < 1e-10
+    assert (
+        _max_difference([branch_weights], [expected_branch_weights], to_numpy) < 1e-10
+    )
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+@pytest.mark.parametrize("params", [{}, {"rank": 2, "activation": "tanh"}])
+def test_dispatched_fit_brings_only_small_arrays_to_the_host(name, params, monkeypatch):
+    # The moment, the subsamples, the decomposition and the refinement stay on
+    # the device: what crosses to NumPy during fit is the kernels, the
+    # refinement's parameter vectors and a few numbers, never rows of data.
+    import sklearn_deeptd._array_api as array_api
+
+    xp, asarray, _ = _setup(name)
+    planted = PlantedCNNDataset(kernel_sizes=SIZES, noise=0.1, random_state=0, **params)
+    X, y = planted.sample(9000, random_state=1)
+    sizes = []
+    convert = array_api._convert_to_numpy
+
+    def recording(array, xp):
+        sizes.append(int(np.prod(array.shape)))
+        return convert(array, xp)
+
+    monkeypatch.setattr(array_api, "_convert_to_numpy", recording)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = DeepTDRegressor(kernel_sizes=SIZES, random_state=0, **params)
+        model.fit(asarray(X), asarray(y))
+    assert model.n_iter_ > 0 and sizes
+    # The largest: the moment's 64 entries, or the refinement's gradient.
+    assert max(sizes) <= 64, max(sizes)
