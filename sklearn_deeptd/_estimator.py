@@ -178,8 +178,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         intercept: the random start of ordinary training, as a baseline to
         measure what DeepTD adds (use it with ``refine=True``).
     refine_samples : int or None, default=5000
-        Number of rows the refinement uses, drawn uniformly from
-        ``random_state`` (all rows when there are fewer). It bounds the cost of
+        Number of rows the refinement uses, drawn from ``random_state`` among
+        the rows of positive weight, in aligned runs of 32 consecutive rows
+        that are cheap to read (all rows when there are fewer). It bounds the cost of
         refining a large data set to a few passes over ``X``; ``None`` refines
         on every row.
     n_init : "auto" or int, default="auto"
@@ -191,8 +192,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         random networks, each refined, keeping the lowest training loss (the
         restarts of ordinary training); ``"auto"`` means 1.
     random_state : int, RandomState instance or None, default=None
-        Draws the subsample of at most 4096 rows used to choose kernel signs
-        (nested in the ``refine_samples`` rows of the refinement), the random
+        Draws the subsample of at most 4096 rows (runs of 32 consecutive rows)
+        used to choose kernel signs and the scale (nested in the
+        ``refine_samples`` rows of the refinement), the random
         starts of the decomposition, and the random networks of
         ``init="random"``. Pass an int for reproducible fits.
     verbose : int, default=0
@@ -247,8 +249,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     pass. float64 and float32 inputs of either memory order are used in place;
     float32 products are summed in float64 over blocks of 2^20 rows, and every
     fitted attribute is float64. The sign search and the refinement read only
-    their subsamples (at most 4096 and ``refine_samples`` rows), converted to
-    float64. The products run in the BLAS numpy links to, so
+    their subsamples (at most 4096 and ``refine_samples`` rows), gathered once
+    into float64. The products run in the BLAS numpy links to, so
     ``threadpoolctl.threadpool_limits`` applies and, inside
     ``GridSearchCV(n_jobs=...)``, joblib's limit of one BLAS thread per worker
     avoids oversubscription; the estimator starts no threads of its own.
@@ -352,7 +354,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             square entry is below 1e-6 or above 1e6 are fitted on
             ``X / scale`` and the first kernel divided by ``scale``, an exact
             reparametrisation that keeps every quantity finite (the scale is
-            estimated on at most about 512 evenly spaced rows). float64 and
+            estimated on about 512 rows of the subsamples). float64 and
             float32 arrays of either memory order are used as they are, without
             a copy (except at such extreme scales); other dtypes are converted
             to float64. A ``dask.array`` (``dask`` extra) is reduced chunk by
@@ -361,12 +363,12 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             subsample of ``max(4096, refine_samples)`` rows drawn from
             ``random_state`` and gathered (``refine_samples=None`` counts as
             5000). With ``sklearn.set_config(array_api_dispatch=True)``, a
-            CuPy array, PyTorch tensor or other array API array has its moment
-            and finiteness check computed in its own namespace and on its
-            device; the decomposition, sign search and refinement run in NumPy
-            on the host (on ``n_features`` numbers and the gathered
-            subsample), and the fitted arrays are moved back to X's namespace
-            and device. See doc/scaling.rst.
+            CuPy array, PyTorch tensor or other array API array is fitted in
+            its own namespace and on its device: the moment, the finiteness
+            check, the subsamples, the decomposition, the sign search and the
+            refinement's forward and backward passes (L-BFGS steps on the
+            host, on the parameter vector); the fitted arrays are in X's
+            namespace and on its device. See doc/scaling.rst.
         y : array-like of shape (n_samples,)
             Targets: finite real numbers (strings raise a ``ValueError``).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -538,10 +540,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
 
         One ``dask.compute`` reduces every row chunk to its sufficient
         statistics (:func:`~sklearn_deeptd._dask.chunk_statistics`) and gathers
-        the evenly spaced rows of the scale estimate and a uniform subsample of
-        ``max(4096, refine_samples)`` rows (all rows when there are fewer)
-        drawn from ``random_state``; the rest runs on the client as in
-        :meth:`partial_fit`.
+        a subsample of ``max(4096, refine_samples)`` rows (all rows when there
+        are fewer) drawn from ``random_state``, on which the input scale is
+        also estimated; the rest runs on the client as in :meth:`partial_fit`.
         """
         dask, da = import_dask_array("DeepTDRegressor.fit on a dask array")
         X = as_row_chunked(da, X)
