@@ -5,10 +5,12 @@ With ``sklearn.set_config(array_api_dispatch=True)`` and a non-NumPy input
 target statistics and the moment ``X.T @ (w * (y - mean y))`` with that
 namespace's functions on the input's device, gathers its subsamples there, and
 runs the decomposition, the sign search and the refinement's forward and
-backward passes there too (they are written against the array API). Only
-control numbers come to the host: the starts' errors, correlations, and the
-refinement's parameter vector for scipy's L-BFGS. ``predict`` evaluates the
-network on the device.
+backward passes there too (they are written against the array API). What
+comes to the host is small: the starts' errors, correlations, the factors'
+signs, the refinement's parameter vector for scipy's L-BFGS, and, only when
+some sample weights are zero, the mask of weighted rows (n booleans), from
+which the subsamples are drawn. ``predict`` evaluates the network on the
+device.
 """
 
 import numpy as np

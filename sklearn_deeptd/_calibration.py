@@ -80,7 +80,7 @@ def _greedy_signs(X, target, sample_weight, vectors, activations):
     target_norm = math.sqrt(float(sample_weight @ target**2))
 
     def correlation(signs):
-        kernels = [(s * v)[None, :] for s, v in zip(signs, vectors)]
+        kernels = [(float(s) * v)[None, :] for s, v in zip(signs, vectors)]
         out = forward(X, kernels, activations)[:, 0]
         return _weighted_correlation(out, target, target_norm, sample_weight), out
 

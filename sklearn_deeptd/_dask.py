@@ -6,7 +6,7 @@ weight, the weighted mean and sum of squared deviations of ``y``, ``sum w x``
 and ``sum w (y - mean_chunk) x``), and the chunks' statistics are combined on
 the client with the parallel (Chan et al.) formulas, which centre exactly
 without a second pass. The sign search, the branch weights and the refinement
-run on a uniform subsample of rows drawn from ``random_state`` and gathered by
+run on a subsample of rows (runs of 32) drawn from ``random_state`` and gathered by
 fancy indexing, in the same ``dask.compute`` call as the statistics, so that
 each chunk is read (or generated) once.
 """

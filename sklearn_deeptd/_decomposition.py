@@ -138,36 +138,43 @@ def _sweep(xp, unfoldings, factors):
     return factors, component_weights, model_norm2 - 2 * inner
 
 
-def _alternating_least_squares(xp, unfoldings, factors, tensor_norm, max_iter, tol):
-    """Sweeps of ALS from several starts at once (factors of shape
-    ``(n_starts, d_l, rank)``), each start stopping on its own when its
-    relative error changes by less than ``tol``."""
-    n_starts, _, rank = factors[0].shape
-    device = _device_of(factors[0])
-    component_weights = xp.ones((n_starts, rank), dtype=factors[0].dtype, device=device)
+def _alternating_least_squares(xp, unfoldings, starts, tensor_norm, max_iter, tol):
+    """Sweeps of ALS from several starts at once, each start stopping on its
+    own when its relative error changes by less than ``tol``.
+
+    ``starts`` holds one list of ``(d_l, rank)`` factors per start. Each sweep
+    stacks the starts still moving (an array API namespace cannot write into
+    rows of a stacked array) and sweeps them together.
+    """
+    n_starts = len(starts)
+    starts = [list(factors) for factors in starts]
+    component_weights = [None] * n_starts
     error = np.full(n_starts, np.inf)
     n_iter = np.zeros(n_starts, dtype=int)
     converged = np.zeros(n_starts, dtype=bool)
-    active = np.ones(n_starts, dtype=bool)
+    active = list(range(n_starts))
     for sweep in range(1, max_iter + 1):
-        swept, weights, excess = _sweep(xp, unfoldings, factors)
-        # Starts that have stopped keep their fit (all are swept: on small
-        # tensors a sweep costs its interpreter overhead, not its arithmetic).
-        keep = xp.asarray(active, device=device)
-        factors = [
-            xp.where(keep[:, None, None], new, old) for new, old in zip(swept, factors)
+        stacked = [
+            xp.stack([starts[start][mode] for start in active])
+            for mode in range(len(unfoldings))
         ]
-        component_weights = xp.where(keep[:, None], weights, component_weights)
+        swept, weights, excess = _sweep(xp, unfoldings, stacked)
         excess = np.asarray(to_numpy(excess, xp), dtype=np.float64)
         new_error = np.sqrt(np.maximum(tensor_norm**2 + excess, 0.0)) / tensor_norm
-        done = active & (np.abs(error - new_error) < tol)
-        error = np.where(active, new_error, error)
-        n_iter[active] = sweep
-        converged |= done
-        active &= ~done
-        if not active.any():
+        still_active = []
+        for row, start in enumerate(active):
+            starts[start] = [factor[row, ...] for factor in swept]
+            component_weights[start] = weights[row, ...]
+            n_iter[start] = sweep
+            if abs(error[start] - new_error[row]) < tol:
+                converged[start] = True
+            else:
+                still_active.append(start)
+            error[start] = new_error[row]
+        active = still_active
+        if not active:
             break
-    return factors, component_weights, n_iter, converged, error
+    return starts, component_weights, n_iter, converged, error
 
 
 def cp_decomposition(
@@ -219,18 +226,16 @@ def cp_decomposition(
     unfoldings = [_unfolding(xp, tensor, mode) for mode in range(tensor.ndim)]
     # All starts run together: on the small tensors of DeepTD a sweep costs
     # mostly interpreter overhead, which the starts then share.
-    stacked = [xp.stack(factors) for factors in zip(*starts)]
-    factors, component_weights, n_iter, converged, error = _alternating_least_squares(
-        xp, unfoldings, stacked, tensor_norm, max_iter, tol
+    starts, component_weights, n_iter, converged, error = _alternating_least_squares(
+        xp, unfoldings, starts, tensor_norm, max_iter, tol
     )
     # Keep the earliest start unless a later one is clearly better.
     best = 0
     for start in range(1, n_starts):
         if error[start] < error[best] - 1e-12:
             best = start
-    weights = np.asarray(to_numpy(component_weights[best, :], xp), dtype=np.float64)
+    weights = np.asarray(to_numpy(component_weights[best], xp), dtype=np.float64)
     order = np.argsort(-weights, kind="stable")
-    device = _device_of(factors[0])
-    positions = xp.asarray(order, device=device)
-    factors = [xp.take(factor[best, ...], positions, axis=1) for factor in factors]
+    positions = xp.asarray(order, device=_device_of(starts[best][0]))
+    factors = [xp.take(factor, positions, axis=1) for factor in starts[best]]
     return factors, weights[order], int(n_iter[best]), bool(converged[best])

@@ -86,7 +86,7 @@ ZERO_MOMENT_RATIO = 1e-10
 
 def _moment_is_negligible(X_sample, moment, sample_weight):
     # The root mean square row norm is estimated on about 512 of the
-    # sign-search rows (a uniform subsample), not on all of X: the ratio is
+    # sign-search rows (a subsample), not on all of X: the ratio is
     # only an order of magnitude, and a second pass over X would double the
     # cost of a fit.
     # Both norms overflow-safe: X of scale 1e200 or 1e-200 is not "zero".
@@ -102,8 +102,7 @@ def _standardised_rows(pool, positions, y_mean, y_scale):
     to one (``slice(None)``: the whole pool, without a copy of X). The pool
     may live in any array API namespace; the rows stay there."""
     X_rows, y_rows, weight = (take_rows(array, positions) for array in pool)
-    xp, _ = get_namespace(weight)
-    return X_rows, (y_rows - y_mean) / y_scale, weight / float(xp.sum(weight))
+    return X_rows, (y_rows - y_mean) / y_scale, normalised_sample_weight(weight)
 
 
 def _on_host(network):
@@ -641,7 +640,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         )
         x_scale = input_scale(X_pool, w_pool)
         moment = None if self.init == "random" else moment / x_scale
-        pool = (X_pool / x_scale, y_pool, w_pool / float(xp.sum(w_pool)))
+        if x_scale != 1.0:
+            X_pool = X_pool / x_scale
+        # Normalised without overflow: weights near 1e308 would sum to inf.
+        pool = (X_pool, y_pool, normalised_sample_weight(w_pool))
         self._calibrate(
             moment, pool, positions, y_mean, y_scale, activations, random_state, x_scale
         )
@@ -720,7 +722,8 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     ):
         """Decomposition, signs, scale and refinement from the moment and rows.
 
-        ``pool`` holds float64 rows of X, y and their weights (see
+        ``pool`` holds rows of X, y and their weights in float64 (the widest
+        float of X's device under array API dispatch; see
         :meth:`_draw_pool`), ``positions`` the sign-search and refinement
         subsamples inside it.
         """

@@ -37,9 +37,10 @@ def tensorize(vector, kernel_sizes):
     return xp.permute_dims(xp.reshape(vector, tuple(kernel_sizes)[::-1]), reversed_axes)
 
 
-# Below this variance (in y's units) the direct computation may lose digits to
-# underflow; the targets are then scaled by their largest magnitude first.
-_SMALLEST_DIRECT_VARIANCE = 1e-200
+# Below smallest_normal ** 0.65 (1e-200 in float64, 1e-25 in float32) the
+# direct variance may lose digits to underflow; the targets are then scaled by
+# their largest magnitude first.
+_DIRECT_VARIANCE_EXPONENT = 0.65
 
 
 def _centred(xp, y, sample_weight, magnitude):
@@ -93,7 +94,8 @@ def standardised_multipliers(y, sample_weight, *, center=True, dtype=np.float64)
     magnitude = 1.0
     with np.errstate(all="ignore"):
         mean, variance, centred = _centred(xp, y, sample_weight, magnitude)
-    if not (np.isfinite(mean) and _SMALLEST_DIRECT_VARIANCE < variance < np.inf):
+    smallest = float(xp.finfo(y.dtype).smallest_normal) ** _DIRECT_VARIANCE_EXPONENT
+    if not (np.isfinite(mean) and smallest < variance < np.inf):
         magnitude = float(xp.max(xp.abs(y)))
         if magnitude == 0:
             return 0.0, 0.0, None

@@ -43,17 +43,21 @@ def ordered_sample(n_samples, size, random_state):
 
 
 def ordered_runs(n_samples, size, random_state):
-    """``size`` distinct rows, whole runs of ``RUN_ROWS`` consecutive rows in
-    uniformly random order (``size < n_samples``).
+    """``size`` distinct rows (``size <= n_samples``): runs of ``RUN_ROWS``
+    consecutive rows in uniformly random order, the rows of each run listed in
+    one random order of the offsets.
 
     Every run is equally likely to come at each place, so each prefix of whole
-    runs is a uniform sample of runs; the last run may be short.
+    runs is a uniform sample of runs; a prefix that ends inside a run takes
+    random offsets of it (not its first rows), so that every row is equally
+    likely to be drawn. The last run of X may be short.
     """
     n_runs = -(-n_samples // RUN_ROWS)
     # One run more than needed: the last run of X may be short.
     wanted = min(-(-size // RUN_ROWS) + 1, n_runs)
     runs = ordered_sample(n_runs, wanted, random_state)
-    rows = (runs[:, None] * RUN_ROWS + np.arange(RUN_ROWS)).ravel()
+    offsets = random_state.permutation(RUN_ROWS)
+    rows = (runs[:, None] * RUN_ROWS + offsets).ravel()
     return rows[rows < n_samples][:size]
 
 
@@ -96,9 +100,11 @@ def rows_with_weight(sample_weight):
         positive = sample_weight > 0
         return None if positive.all() else np.flatnonzero(positive)
     xp, _ = get_namespace(sample_weight)
-    if bool(xp.all(sample_weight > 0)):
+    positive = sample_weight > 0
+    if bool(xp.all(positive)):
         return None
-    return np.flatnonzero(to_numpy(sample_weight) > 0)
+    # The mask crosses to the host (n booleans), only when a weight is zero.
+    return np.flatnonzero(to_numpy(positive))
 
 
 def gather_rows(X, y, sample_weight, rows):
@@ -113,7 +119,7 @@ def gather_rows(X, y, sample_weight, rows):
         xp, _, device = get_namespace_and_device(X)
         dtype = float_dtype(xp, device)
         gathered = [
-            xp.astype(take_rows(array, rows), dtype)
+            xp.astype(take_rows(array, rows), dtype, copy=False)
             for array in (X, y, sample_weight)
             if array is not None
         ]

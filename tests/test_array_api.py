@@ -204,3 +204,44 @@ def test_dispatched_fit_brings_only_small_arrays_to_the_host(name, params, monke
     assert model.n_iter_ > 0 and sizes
     # The largest: the moment's 64 entries, or the refinement's gradient.
     assert max(sizes) <= 64, max(sizes)
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_dispatched_fit_with_huge_weights_equals_unit_weights(name):
+    # Weights near the largest float: their plain sum overflows to inf.
+    xp, asarray, to_numpy = _setup(name)
+    planted = PlantedCNNDataset(kernel_sizes=SIZES, noise=0.1, random_state=0)
+    X, y = planted.sample(2000, random_state=1)
+    setting = dict(kernel_sizes=SIZES, random_state=0)
+    expected = DeepTDRegressor(**setting).fit(X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        got = DeepTDRegressor(**setting).fit(
+            asarray(X), asarray(y), sample_weight=asarray(np.full(2000, 1e308))
+        )
+    assert _max_difference(got.kernels_, expected.kernels_, to_numpy) <= 1e-8
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_greedy_sign_search_runs_in_the_input_namespace(name):
+    # Deeper than 12 layers: signs are flipped one at a time.
+    from sklearn_deeptd._activations import resolve_activations
+    from sklearn_deeptd._calibration import resolve_signs_and_scale
+
+    xp, asarray, to_numpy = _setup(name)
+    sizes = (2,) * 13
+    planted = PlantedCNNDataset(sizes, activation="tanh", random_state=0)
+    X, y = planted.sample(200, random_state=1)
+    weight = np.full(200, 1 / 200)
+    factors = [kernel.T.copy() for kernel in planted.kernels_]
+    activations = resolve_activations("tanh", "identity", len(sizes))
+    expected, _, _ = resolve_signs_and_scale(X, y, weight, factors, activations)
+    with sklearn.config_context(array_api_dispatch=True):
+        got, _, _ = resolve_signs_and_scale(
+            asarray(X),
+            asarray(y),
+            asarray(weight),
+            [asarray(factor) for factor in factors],
+            activations,
+        )
+    assert all(type(kernel) is type(asarray(X)) for kernel in got)
+    assert _max_difference(got, expected, to_numpy) == 0.0

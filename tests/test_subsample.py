@@ -35,13 +35,25 @@ def test_ordered_runs_are_distinct_whole_runs(n_samples, size):
     rows = ordered_runs(n_samples, size, np.random.RandomState(1))
     assert rows.size == size and np.unique(rows).size == size
     assert rows.min() >= 0 and rows.max() < n_samples
-    # Whole runs, each in order, except the last one taken.
+    # Whole runs, one after the other, except the last one taken.
     runs = rows // RUN_ROWS
     starts = np.flatnonzero(np.r_[True, np.diff(runs) != 0])
+    assert np.unique(runs).size == starts.size
     for start, stop in zip(starts[:-1], starts[1:]):
         first_row = runs[start] * RUN_ROWS
         expected = np.arange(first_row, min(first_row + RUN_ROWS, n_samples))
-        np.testing.assert_array_equal(rows[start:stop], expected)
+        np.testing.assert_array_equal(np.sort(rows[start:stop]), expected)
+
+
+def test_ordered_runs_cut_inside_a_run_take_random_offsets():
+    # 40 rows of 3200: one whole run and 8 rows of another. Every offset in a
+    # run comes 1 + 8/32 times per draw: 5000 of 4000 draws (the partial
+    # run's share is binomial, standard deviation 27).
+    rng = np.random.RandomState(5)
+    counts = np.zeros(RUN_ROWS)
+    for _ in range(4000):
+        np.add.at(counts, ordered_runs(3200, 40, rng) % RUN_ROWS, 1)
+    assert np.all(np.abs(counts - 5000) < 5 * 27)
 
 
 def test_ordered_runs_cover_every_run_equally_often():
