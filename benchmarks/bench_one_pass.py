@@ -85,8 +85,8 @@ def bench_one(planted, n_samples, dtype, order, repeats):
     product, fit_one_pass = median_times(
         [lambda: X.T @ y_same, lambda: one_pass.fit(X, y)], repeats
     )
-    # Timed apart: right after a refinement, BLAS threads of scipy still spin
-    # and slow the next product down by up to half.
+    # Timed apart: right after a refinement the next product ran up to 1.5x
+    # slower here (measured; BLAS threads still spinning, most likely).
     (fit_full,) = median_times([lambda: full.fit(X, y)], repeats)
     memory_one_pass = peak_extra_memory(lambda: one_pass.fit(X, y))
     memory_full = peak_extra_memory(lambda: full.fit(X, y))
