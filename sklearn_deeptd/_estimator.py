@@ -23,6 +23,7 @@ from ._activations import ACTIVATIONS, resolve_activations
 from ._array_api import (
     device_statistics,
     dispatched_namespace,
+    float_dtype,
     predict_on_device,
     take_rows,
     to_namespace,
@@ -621,9 +622,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         if X.ndim != 2:
             raise ValueError(f"Expected a 2-D array for X, got {X.ndim}-D.")
         if X.dtype not in (xp.float32, xp.float64):
-            X = xp.astype(
-                X, xp.float64 if xp.isdtype(X.dtype, "real floating") else X.dtype
-            )
+            # As validate_data does for NumPy: integer (or other) inputs become
+            # floats; products in their dtype would truncate the moment.
+            X = xp.astype(X, float_dtype(xp, device))
         n_samples, n_features = X.shape
         activations = self._setup_unvalidated(X.shape)
         y, sample_weight, y_mean, y_scale, moment = device_statistics(

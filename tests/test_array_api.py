@@ -245,3 +245,18 @@ def test_greedy_sign_search_runs_in_the_input_namespace(name):
         )
     assert all(type(kernel) is type(asarray(X)) for kernel in got)
     assert _max_difference(got, expected, to_numpy) == 0.0
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_dispatched_fit_of_integer_x_equals_numpy_fit(name):
+    # Integer X is fitted as floats, as validate_data does for NumPy (the
+    # moment in integers would truncate its multipliers to zero).
+    xp, asarray, to_numpy = _setup(name)
+    planted = PlantedCNNDataset(kernel_sizes=SIZES, noise=0.1, random_state=0)
+    X, y = planted.sample(2000, random_state=1)
+    X_int = np.round(3 * X).astype(np.int64)
+    setting = dict(kernel_sizes=SIZES, random_state=0, refine=False)
+    expected = DeepTDRegressor(**setting).fit(X_int, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        got = DeepTDRegressor(**setting).fit(asarray(X_int), asarray(y))
+    assert _max_difference(got.kernels_, expected.kernels_, to_numpy) <= 1e-8
