@@ -106,6 +106,15 @@ def _standardised_rows(pool, positions, y_mean, y_scale):
     return X_rows, (y_rows - y_mean) / y_scale, normalised_sample_weight(weight)
 
 
+def _input_scaled(X_pool, weight_pool):
+    """The pool's rows divided by the input scale (see ``input_scale``), and
+    that scale: X of extreme magnitude is fitted on ``X / scale``."""
+    x_scale = input_scale(X_pool, weight_pool)
+    if x_scale != 1.0:
+        X_pool = X_pool / x_scale
+    return X_pool, x_scale
+
+
 def _on_host(network):
     """A network's kernels, branch weights and intercept as NumPy float64."""
     kernels, weights, intercept = network
@@ -397,11 +406,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         pool, positions = self._draw_pool(X, y, sample_weight, random_state)
         # Extreme input scales (1e-200, 1e200) are fitted on X / x_scale (a
         # copy, in that case only), estimated on the pool's rows.
-        x_scale = input_scale(pool[0], pool[2])
+        X_pool, x_scale = _input_scaled(pool[0], pool[2])
         if x_scale != 1.0:
-            pool_is_X = pool[0] is X
-            X = X / x_scale
-            pool = (X if pool_is_X else pool[0] / x_scale, *pool[1:])
+            X = X_pool if pool[0] is X else X / x_scale
+        pool = (X_pool, *pool[1:])
         y_mean, y_scale, multipliers = standardised_multipliers(
             y, sample_weight, center=self.center, dtype=X.dtype
         )
@@ -529,7 +537,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             return self._fit_mean(y_mean, "the reservoir rows have zero weight")
         random_state = check_random_state(self.random_state)
         pool, positions = self._draw_pool(
-            reservoir.X, reservoir.y, weight / weight.sum(), random_state
+            reservoir.X, reservoir.y, weight, random_state
         )
         return self._calibrate(
             moment, pool, positions, y_mean, y_scale, activations, random_state, 1.0
@@ -576,8 +584,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             sample_weight[pool_rows],
         )
         total, y_mean, y_scale, centred = combine_statistics(statistics, n_features)
-        X_pool = np.asarray(X_pool, dtype=np.float64)
-        x_scale = input_scale(X_pool, w_pool)
+        X_pool, x_scale = _input_scaled(np.asarray(X_pool, dtype=np.float64), w_pool)
         if targets_are_constant(y_mean, y_scale):
             return self._fit_mean(y_mean, "the targets are constant")
         if not w_pool.sum() > 0:
@@ -598,11 +605,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
                 moment = centred + y_mean * statistics[:, 3 : 3 + n_features].sum(0)
                 moment = moment / total
             moment = moment / (y_scale * x_scale)
-        pool = (
-            X_pool / x_scale,
-            np.asarray(y_pool, dtype=np.float64),
-            w_pool / w_pool.sum(),
-        )
+        pool = (X_pool, np.asarray(y_pool, dtype=np.float64), w_pool)
         return self._calibrate(
             moment, pool, positions, y_mean, y_scale, activations, random_state, x_scale
         )
@@ -639,14 +642,17 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         (X_pool, y_pool, w_pool), positions = self._draw_pool(
             X, y, sample_weight, random_state
         )
-        x_scale = input_scale(X_pool, w_pool)
+        X_pool, x_scale = _input_scaled(X_pool, w_pool)
         moment = None if self.init == "random" else moment / x_scale
-        if x_scale != 1.0:
-            X_pool = X_pool / x_scale
-        # Normalised without overflow: weights near 1e308 would sum to inf.
-        pool = (X_pool, y_pool, normalised_sample_weight(w_pool))
         self._calibrate(
-            moment, pool, positions, y_mean, y_scale, activations, random_state, x_scale
+            moment,
+            (X_pool, y_pool, w_pool),
+            positions,
+            y_mean,
+            y_scale,
+            activations,
+            random_state,
+            x_scale,
         )
         return self._move_fitted_arrays(xp, device)
 
@@ -723,10 +729,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     ):
         """Decomposition, signs, scale and refinement from the moment and rows.
 
-        ``pool`` holds rows of X, y and their weights in float64 (the widest
-        float of X's device under array API dispatch; see
-        :meth:`_draw_pool`), ``positions`` the sign-search and refinement
-        subsamples inside it.
+        ``pool`` holds rows of X, y and their weights (in any scale: each
+        subsample's weights are normalised) in float64 (the widest float of
+        X's device under array API dispatch; see :meth:`_draw_pool`),
+        ``positions`` the sign-search and refinement subsamples inside it.
         """
         search_rows, refine_rows = positions
         X_search, y_search, search_weight = _standardised_rows(
