@@ -10,7 +10,7 @@ namespace and on the device of its rows.
 import math
 
 import numpy as np
-from sklearn.utils._array_api import get_namespace_and_device
+from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
 from ._network import forward
 
@@ -22,7 +22,8 @@ MAX_EXHAUSTIVE_DEPTH = 12
 def _weighted_correlation(output, centred_target, target_norm, sample_weight):
     centred = output - sample_weight @ output
     norm = math.sqrt(max(float(sample_weight @ centred**2), 0.0))
-    largest = float(get_namespace_and_device(output)[0].max(abs(output)))
+    xp, _ = get_namespace(output)
+    largest = float(xp.max(abs(output)))
     if norm <= 1e-12 * (largest + 1e-300) or target_norm == 0:
         return 0.0
     return float(sample_weight @ (centred * centred_target)) / (norm * target_norm)

@@ -12,7 +12,7 @@ starts, a few numbers per sweep, come back to the host to steer the iteration.
 """
 
 import numpy as np
-from sklearn.utils._array_api import get_namespace_and_device
+from sklearn.utils._array_api import device, get_namespace_and_device
 
 from ._array_api import to_numpy
 
@@ -28,11 +28,7 @@ def _fix_column_signs(xp, matrix):
     rows = np.argmax(np.abs(values), axis=0)
     signs = np.sign(values[rows, np.arange(values.shape[1])])
     signs[signs == 0] = 1.0
-    return matrix * xp.asarray(signs, dtype=matrix.dtype, device=_device_of(matrix))
-
-
-def _device_of(array):
-    return get_namespace_and_device(array)[2]
+    return matrix * xp.asarray(signs, dtype=matrix.dtype, device=device(matrix))
 
 
 def hosvd_start(tensor, rank, random_state):
@@ -41,7 +37,7 @@ def hosvd_start(tensor, rank, random_state):
     A mode of size smaller than ``rank`` gets its missing columns drawn from
     ``random_state`` (a ``numpy.random.RandomState``).
     """
-    xp, _, device = get_namespace_and_device(tensor)
+    xp, _, tensor_device = get_namespace_and_device(tensor)
     factors = []
     for mode, size in enumerate(tensor.shape):
         unfolded = _unfolding(xp, tensor, mode)
@@ -51,7 +47,9 @@ def hosvd_start(tensor, rank, random_state):
         if rank > size:
             extra = random_state.standard_normal((size, rank - size))
             extra = xp.asarray(
-                extra / np.linalg.norm(extra, axis=0), dtype=tensor.dtype, device=device
+                extra / np.linalg.norm(extra, axis=0),
+                dtype=tensor.dtype,
+                device=tensor_device,
             )
             leading = xp.concat([leading, extra], axis=1)
         factors.append(_fix_column_signs(xp, leading))
@@ -60,12 +58,12 @@ def hosvd_start(tensor, rank, random_state):
 
 def random_start(tensor, rank, random_state):
     """Gaussian factors with unit-norm columns, one ``(d_l, rank)`` matrix per mode."""
-    xp, _, device = get_namespace_and_device(tensor)
+    xp, _, tensor_device = get_namespace_and_device(tensor)
     factors = []
     for size in tensor.shape:
         factor = random_state.standard_normal((size, rank))
         factor = factor / np.linalg.norm(factor, axis=0)
-        factors.append(xp.asarray(factor, dtype=tensor.dtype, device=device))
+        factors.append(xp.asarray(factor, dtype=tensor.dtype, device=tensor_device))
     return factors
 
 
@@ -74,7 +72,7 @@ def _khatri_rao(xp, factors, like):
     index varying slowest: ``(n_starts, prod d_l, rank)`` (``like`` gives the
     number of starts, the rank, dtype and device)."""
     n_starts, _, rank = like.shape
-    product = xp.ones((n_starts, 1, rank), dtype=like.dtype, device=_device_of(like))
+    product = xp.ones((n_starts, 1, rank), dtype=like.dtype, device=device(like))
     for factor in factors:
         product = xp.reshape(
             product[:, :, None, :] * factor[:, None, :, :], (n_starts, -1, rank)
@@ -103,7 +101,7 @@ def _gram_product(xp, factors, skip=None):
     if gram is None:  # a one-mode tensor: the empty product
         n_starts, _, rank = factors[0].shape
         shape = (n_starts, rank, rank)
-        return xp.ones(shape, dtype=factors[0].dtype, device=_device_of(factors[0]))
+        return xp.ones(shape, dtype=factors[0].dtype, device=device(factors[0]))
     return gram
 
 
@@ -236,6 +234,6 @@ def cp_decomposition(
             best = start
     weights = np.asarray(to_numpy(component_weights[best], xp), dtype=np.float64)
     order = np.argsort(-weights, kind="stable")
-    positions = xp.asarray(order, device=_device_of(starts[best][0]))
+    positions = xp.asarray(order, device=device(starts[best][0]))
     factors = [xp.take(factor, positions, axis=1) for factor in starts[best]]
     return factors, weights[order], int(n_iter[best]), bool(converged[best])
