@@ -22,9 +22,10 @@ from sklearn.utils._array_api import (
     get_namespace_and_device,
     move_to,
 )
+from sklearn.utils.validation import assert_all_finite
 
 from ._activations import ACTIVATIONS
-from ._moment import standardised_multipliers
+from ._moment import check_finite_product, standardised_multipliers
 from ._network import forward
 from ._validation import normalised_sample_weight
 
@@ -66,14 +67,6 @@ def float_dtype(xp, device):
     return _max_precision_float_dtype(xp, device)
 
 
-def _check_finite(xp, array, name, estimator_name):
-    if not bool(xp.all(xp.isfinite(array))):
-        raise ValueError(
-            f"Input {name} contains NaN or infinity. {estimator_name} does not "
-            "accept missing or infinite values."
-        )
-
-
 def device_statistics(X, y, sample_weight, *, center, estimator_name):
     """Statistics of ``y`` and the DeepTD moment, computed in X's namespace.
 
@@ -97,7 +90,7 @@ def device_statistics(X, y, sample_weight, *, center, estimator_name):
             "the same number of rows."
         )
     y = xp.astype(y, dtype)
-    _check_finite(xp, y, "y", estimator_name)
+    assert_all_finite(y, input_name="y", estimator_name=estimator_name)
     if sample_weight is None:
         sample_weight = xp.ones(X.shape[0], dtype=dtype, device=device)
     else:
@@ -107,7 +100,9 @@ def device_statistics(X, y, sample_weight, *, center, estimator_name):
                 f"sample_weight.shape == {tuple(sample_weight.shape)}, expected "
                 f"({X.shape[0]},)!"
             )
-        _check_finite(xp, sample_weight, "sample_weight", estimator_name)
+        assert_all_finite(
+            sample_weight, input_name="sample_weight", estimator_name=estimator_name
+        )
         if bool(xp.any(sample_weight < 0)):
             raise ValueError("Negative values in data passed to sample_weight.")
     weight = normalised_sample_weight(sample_weight)
@@ -117,14 +112,7 @@ def device_statistics(X, y, sample_weight, *, center, estimator_name):
     if multipliers is None:
         return y, sample_weight, y_mean, y_scale, None
     moment = xp.astype(X.T @ multipliers, dtype)
-    if not bool(xp.all(xp.isfinite(moment))):
-        _check_finite(xp, X, "X", estimator_name)
-        raise ValueError(
-            "The moment X.T @ y overflowed although X and y are finite; rescale X or y."
-        )
-    zero = sample_weight == 0
-    if bool(xp.any(zero)):
-        _check_finite(xp, X[zero], "X", estimator_name)
+    check_finite_product(X, multipliers, moment, estimator_name)
     return y, sample_weight, y_mean, y_scale, moment
 
 

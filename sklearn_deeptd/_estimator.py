@@ -15,6 +15,7 @@ from sklearn.utils._array_api import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    assert_all_finite,
     check_is_fitted,
     validate_data,
 )
@@ -634,8 +635,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             X, y, sample_weight, center=self.center, estimator_name=name
         )
         if moment is None:
-            if not bool(xp.all(xp.isfinite(X))):
-                raise ValueError(f"Input X contains NaN or infinity ({name}).")
+            assert_all_finite(X, input_name="X", estimator_name=name)
             self._fit_mean(y_mean, "the targets are constant")
             return self._move_fitted_arrays(xp, device)
         random_state = check_random_state(self.random_state)

@@ -165,21 +165,33 @@ def check_finite_product(X, v, product, estimator_name=None):
     every column of ``V`` is (``V = v`` for one column): a NaN or an infinity
     in a row with ``v != 0`` makes it non-finite, so only a non-finite
     product, or rows with ``v == 0`` (which a BLAS may skip), need a look at
-    ``X`` itself. This replaces the
-    separate pass over ``X`` that ``check_array`` would make.
+    ``X`` itself. This replaces the separate pass over ``X`` that
+    ``check_array`` would make. Any array API namespace: NumPy rows are
+    checked in blocks of ``CHECK_BLOCK_ROWS``.
     """
-    if np.all(np.isfinite(product)):
-        rows = np.flatnonzero(v == 0)
-        for start in range(0, rows.size, CHECK_BLOCK_ROWS):
-            block = X[rows[start : start + CHECK_BLOCK_ROWS]]
-            assert_all_finite(block, input_name="X", estimator_name=estimator_name)
-        return
-    for start in range(0, X.shape[0], CHECK_BLOCK_ROWS):
-        block = X[start : start + CHECK_BLOCK_ROWS]
+    xp, _ = get_namespace(X)
+    finite = bool(xp.all(xp.isfinite(product)))
+    if finite:
+        zero = v == 0
+        if isinstance(X, np.ndarray):
+            rows = np.flatnonzero(zero)
+            starts = range(0, rows.size, CHECK_BLOCK_ROWS)
+            blocks = (X[rows[start : start + CHECK_BLOCK_ROWS]] for start in starts)
+        else:
+            blocks = [X[zero, ...]] if bool(xp.any(zero)) else []
+    else:
+        n_rows = X.shape[0]
+        starts = range(0, n_rows, CHECK_BLOCK_ROWS)
+        # Stops within bounds: the array API leaves larger ones unspecified.
+        blocks = (
+            X[start : min(start + CHECK_BLOCK_ROWS, n_rows), ...] for start in starts
+        )
+    for block in blocks:
         assert_all_finite(block, input_name="X", estimator_name=estimator_name)
-    raise ValueError(
-        "The moment X.T @ y overflowed although X and y are finite; rescale X or y."
-    )
+    if not finite:
+        raise ValueError(
+            "The moment X.T @ y overflowed although X and y are finite; rescale X or y."
+        )
 
 
 def moment_vector(X, y, sample_weight, *, center=True):
