@@ -161,17 +161,14 @@ def predict_chunk(X, kernels, weights, intercept, activation_names):
     return predict_network(X, kernels, weights, intercept, activations)
 
 
-def planted_chunk(n_rows, n_features, seed, network):
-    """Inputs and labels of one chunk of a planted data set, from its own seed."""
-    from ._network import forward
+def planted_chunk(n_rows, seed, network):
+    """Inputs and labels of one chunk of a planted data set, from its own seed
+    (``network`` names its activations, to travel light to the workers)."""
+    from ._datasets import draw_planted_rows
 
-    rng = np.random.RandomState(seed)
-    X = rng.standard_normal((n_rows, n_features))
     activations = [ACTIVATIONS[name] for name in network["activations"]]
-    y = forward(X, network["kernels"], activations) @ network["weights"]
-    if network["noise"] > 0:
-        y = y + network["noise"] * network["label_std"] * rng.standard_normal(n_rows)
-    return X, y
+    network = {**network, "activations": activations}
+    return draw_planted_rows(np.random.RandomState(seed), n_rows, network)
 
 
 def normalise_chunks(chunks, n_samples):

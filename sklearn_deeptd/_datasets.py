@@ -10,7 +10,7 @@ from sklearn.utils import check_array, check_random_state
 from ._activations import resolve_activations
 from ._calibration import random_unit_kernels
 from ._kernel_sizes import check_kernel_sizes
-from ._network import forward
+from ._network import forward, predict_network
 
 # A planted network is checked on this many Gaussian inputs before it is kept.
 PROBE_SAMPLES = 1000
@@ -24,6 +24,22 @@ def _check_n_samples(n_samples):
     if n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
     return int(n_samples)
+
+
+def draw_planted_rows(rng, n_rows, network):
+    """Standard Gaussian inputs and their labels: the planted network's output
+    plus ``noise * label_std`` times standard Gaussian noise, all from ``rng``.
+
+    ``network`` holds ``n_features``, ``kernels``, ``weights``,
+    ``activations`` (:class:`Activation` objects), ``noise`` and ``label_std``.
+    """
+    X = rng.standard_normal((n_rows, network["n_features"]))
+    y = predict_network(
+        X, network["kernels"], network["weights"], 0.0, network["activations"]
+    )
+    if network["noise"] > 0:
+        y = y + network["noise"] * network["label_std"] * rng.standard_normal(n_rows)
+    return X, y
 
 
 def _is_operational(branch_outputs, weights):
@@ -275,11 +291,7 @@ class PlantedCNNDataset(BaseEstimator):
             if as_frame:
                 raise ValueError("as_frame=True cannot be combined with chunks.")
             return self._lazy_sample(n_samples, chunks, rng, network)
-        X = rng.standard_normal((n_samples, self.n_features_))
-        y = self.predict(X)
-        if network["noise"] > 0:
-            scale = network["noise"] * network["label_std"]
-            y = y + scale * rng.standard_normal(n_samples)
+        X, y = draw_planted_rows(rng, n_samples, network)
         if as_frame:
             columns = [f"x{i}" for i in range(X.shape[1])]
             return pd.DataFrame(X, columns=columns), pd.Series(y, name="y")
@@ -292,6 +304,7 @@ class PlantedCNNDataset(BaseEstimator):
         sizes = normalise_chunks(chunks, n_samples)
         base_seed = int(rng.randint(2**31 - 1))
         description = {
+            "n_features": network["n_features"],
             "kernels": [kernel.copy() for kernel in network["kernels"]],
             "weights": network["weights"].copy(),
             "activations": tuple(a.name for a in network["activations"]),
@@ -302,7 +315,7 @@ class PlantedCNNDataset(BaseEstimator):
         X_blocks, y_blocks = [], []
         for index, size in enumerate(sizes):
             pair = dask.delayed(planted_chunk, nout=2, pure=True)(
-                size, n_features, [base_seed, index], description
+                size, [base_seed, index], description
             )
             X_blocks.append(
                 da.from_delayed(pair[0], (size, n_features), dtype=np.float64)
