@@ -1,21 +1,18 @@
 """Dask arrays: the moment reduced over chunks, a gathered subsample, lazy data.
 
 ``DeepTDRegressor.fit`` on a ``dask.array`` never materialises ``X``: every row
-chunk is reduced, where it lives, to ``2 * n_features + 3`` numbers (its total
-weight, the weighted mean and sum of squared deviations of ``y``, ``sum w x``
-and ``sum w (y - mean_chunk) x``), and the chunks' statistics are combined on
-the client with the parallel (Chan et al.) formulas, which centre exactly
-without a second pass. The sign search, the branch weights and the refinement
-run on a subsample of rows (runs of 32) drawn from ``random_state`` and gathered by
-fancy indexing, in the same ``dask.compute`` call as the statistics, so that
-each chunk is read (or generated) once.
+chunk is reduced, where it lives, to ``2 * n_features + 3`` numbers
+(:func:`~sklearn_deeptd._streaming.chunk_statistics`, the statistics
+``partial_fit`` accumulates), merged exactly on the client. The sign search,
+the branch weights and the refinement run on a subsample of rows (runs of 32)
+drawn from ``random_state`` and gathered by fancy indexing, in the same
+``dask.compute`` call as the statistics, so that each chunk is read (or
+generated) once.
 """
 
 import numpy as np
-from sklearn.utils.validation import assert_all_finite
 
 from ._activations import ACTIVATIONS
-from ._moment import check_finite_product, cross_product
 
 DASK_EXTRA_MESSAGE = (
     "{what} needs dask: install the optional extra with "
@@ -95,61 +92,6 @@ def as_vector_like(da, value, X, name):
     if value.chunks[0] != X.chunks[0]:
         value = value.rechunk((X.chunks[0],))
     return value
-
-
-def chunk_statistics(X, y, sample_weight, estimator_name=None):
-    """The sufficient statistics of one row chunk, as one row of floats.
-
-    Returns an array of shape ``(1, 2 * n_features + 3)``:
-    ``[sum w, mean_w y, sum w (y - mean)^2, sum w x..., sum w (y - mean) x...]``
-    with ``mean`` the weighted mean of the chunk's ``y`` (0 when the chunk has
-    zero weight). ``y`` and ``sample_weight`` arrive as ``(n, 1)`` blocks.
-    Non-finite entries and negative weights raise the usual ValueError, on the
-    worker (dask re-raises it on the client).
-    """
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
-    weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-    assert_all_finite(y, input_name="y", estimator_name=estimator_name)
-    assert_all_finite(weight, input_name="sample_weight")
-    if np.any(weight < 0):
-        raise ValueError("Negative values in data passed to sample_weight.")
-    total = float(weight.sum())
-    mean = float(weight @ y / total) if total > 0 else 0.0
-    deviation = y - mean
-    weighted = weight * deviation
-    product = cross_product(X, np.stack([weight, weighted], axis=1))
-    # A NaN or infinity of X in a row of positive weight makes the product
-    # non-finite; rows of zero weight are looked at directly.
-    check_finite_product(X, weight, product, estimator_name)
-    row = np.concatenate(
-        [[total, mean, float(weighted @ deviation)], product[:, 0], product[:, 1]]
-    )
-    return row[None, :]
-
-
-def combine_statistics(rows, n_features):
-    """Total weight, weighted mean and std of ``y``, and ``sum w (y - mean) x``.
-
-    ``rows`` stacks :func:`chunk_statistics` of every chunk. The covariance of
-    the whole is that of each chunk plus ``(mean_chunk - mean) * sum_chunk w x``
-    (and likewise for the squared deviations of ``y``): exact centring from one
-    pass, without the cancellation of raw sums.
-    """
-    totals, means, squares = rows[:, 0], rows[:, 1], rows[:, 2]
-    sum_wx = rows[:, 3 : 3 + n_features]
-    sum_wdx = rows[:, 3 + n_features :]
-    total = float(totals.sum())
-    if not total > 0:
-        raise ValueError(
-            "sample_weight must contain at least one positive weight; all the "
-            "weights are zero."
-        )
-    mean = float(totals @ means / total)
-    shift = means - mean
-    squared = float(squares.sum() + totals @ shift**2)
-    centred = sum_wdx.sum(axis=0) + shift @ sum_wx
-    std = float(np.sqrt(max(squared / total, 0.0)))
-    return total, mean, std, centred
 
 
 def predict_chunk(X, kernels, weights, intercept, activation_names):

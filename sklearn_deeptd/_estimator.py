@@ -38,8 +38,6 @@ from ._calibration import (
 from ._dask import (
     as_row_chunked,
     as_vector_like,
-    chunk_statistics,
-    combine_statistics,
     import_dask_array,
     is_dask_array,
     predict_chunk,
@@ -55,7 +53,7 @@ from ._moment import (
 )
 from ._network import forward, predict_network
 from ._refinement import refine
-from ._streaming import MomentStatistics, Reservoir
+from ._streaming import MomentStatistics, Reservoir, chunk_statistics
 from ._subsample import gather_rows, rows_with_weight, subsample_plan
 from ._validation import (
     check_not_strings,
@@ -465,8 +463,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     def partial_fit(self, X, y, sample_weight=None):
         """Add a batch of samples to the moment and update the network.
 
-        The moment's sufficient statistics (weighted sums of ``y x``, ``x``,
-        ``y``, ``y^2`` and of the weights) are accumulated exactly, so after
+        The moment's sufficient statistics (total weight, weighted mean and
+        squared deviations of ``y``, ``sum w x``, ``sum w (y - mean) x``) are
+        merged exactly, batch by batch, so after
         any split of the data into batches the DeepTD moment, and therefore the
         decomposition, equals that of one ``fit(refine=False)`` on the
         concatenated batches (to rounding). Signs, scale, branch weights,
@@ -548,7 +547,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         """``fit`` on a dask array: statistics per chunk, calibration on a sample.
 
         One ``dask.compute`` reduces every row chunk to its sufficient
-        statistics (:func:`~sklearn_deeptd._dask.chunk_statistics`) and gathers
+        statistics (:func:`~sklearn_deeptd._streaming.chunk_statistics`) and gathers
         a subsample of ``max(4096, refine_samples)`` rows (all rows when there
         are fewer) drawn from ``random_state``, on which the input scale is
         also estimated; the rest runs on the client as in :meth:`partial_fit`.
@@ -584,7 +583,13 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             y[pool_rows],
             sample_weight[pool_rows],
         )
-        total, y_mean, y_scale, centred = combine_statistics(statistics, n_features)
+        statistics = MomentStatistics.from_rows(statistics)
+        if not statistics.sum_w > 0:
+            raise ValueError(
+                "sample_weight must contain at least one positive weight; all the "
+                "weights are zero."
+            )
+        y_mean, y_scale = statistics.mean_and_std()
         X_pool, x_scale = _input_scaled(np.asarray(X_pool, dtype=np.float64), w_pool)
         if targets_are_constant(y_mean, y_scale):
             return self._fit_mean(y_mean, "the targets are constant")
@@ -600,12 +605,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             )
         moment = None
         if self.init != "random":
-            if self.center:
-                moment = centred / total
-            else:
-                moment = centred + y_mean * statistics[:, 3 : 3 + n_features].sum(0)
-                moment = moment / total
-            moment = moment / (y_scale * x_scale)
+            moment = statistics.moment(center=self.center) / (y_scale * x_scale)
         pool = (X_pool, np.asarray(y_pool, dtype=np.float64), w_pool)
         return self._calibrate(
             moment, pool, positions, y_mean, y_scale, activations, random_state, x_scale

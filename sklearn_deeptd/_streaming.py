@@ -1,11 +1,12 @@
-"""Streaming: exact sufficient statistics of the moment, and a reservoir sample.
+"""Exact sufficient statistics of the moment, and a reservoir sample.
 
 The DeepTD moment ``sum_i w_i (y_i - ybar) x_i / sum_i w_i`` is a function of
-five sums that add over batches: ``sum w``, ``sum w y``, ``sum w y^2``,
-``sum w x`` and ``sum w y x``. The sums involving ``y`` are kept relative to a
-shift ``K`` (the weighted mean of ``y`` in the first batch), so that the
-centring ``sum w (y - K) x - (sum w (y - K) / sum w) sum w x`` does not cancel
-catastrophically when ``mean y`` is large compared with its spread.
+``2 * n_features + 3`` numbers per block of rows: its total weight, the
+weighted mean of ``y`` and sum of squared deviations from it, ``sum w x`` and
+``sum w (y - mean_block) x``. Blocks merge exactly with the parallel formulas
+of Chan et al. (centring without the cancellation of raw sums when ``mean y``
+is large compared with its spread), so the same statistics serve
+``partial_fit`` (one batch after another) and dask (one row chunk per worker).
 
 The sign search, the branch weights and the refinement need rows, not sums:
 they run on a uniform reservoir sample of the stream (Vitter's algorithm R),
@@ -13,12 +14,62 @@ drawn from ``random_state``.
 """
 
 import numpy as np
+from sklearn.utils.validation import assert_all_finite
 
 from ._moment import check_finite_product, cross_product
 
 
+def chunk_statistics(X, y, sample_weight, estimator_name=None):
+    """The sufficient statistics of one block of rows, as one row of floats.
+
+    Returns an array of shape ``(1, 2 * n_features + 3)``:
+    ``[sum w, mean_w y, sum w (y - mean)^2, sum w x..., sum w (y - mean) x...]``
+    with ``mean`` the weighted mean of the block's ``y`` (0 when the block has
+    zero weight). ``y`` and ``sample_weight`` may arrive as ``(n, 1)`` blocks.
+    Non-finite entries and negative weights raise the usual ValueError (on a
+    dask worker, dask re-raises it on the client). One pass over ``X``.
+    """
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    assert_all_finite(y, input_name="y", estimator_name=estimator_name)
+    assert_all_finite(weight, input_name="sample_weight")
+    if np.any(weight < 0):
+        raise ValueError("Negative values in data passed to sample_weight.")
+    total = float(weight.sum())
+    mean = float(weight @ y / total) if total > 0 else 0.0
+    deviation = y - mean
+    weighted = weight * deviation
+    product = cross_product(X, np.stack([weight, weighted], axis=1))
+    # A NaN or infinity of X in a row of positive weight makes the product
+    # non-finite; rows of zero weight are looked at directly.
+    check_finite_product(X, weight, product, estimator_name)
+    row = np.concatenate(
+        [[total, mean, float(weighted @ deviation)], product[:, 0], product[:, 1]]
+    )
+    return row[None, :]
+
+
+def merge_statistics(rows):
+    """The statistics of the union of blocks, from their stacked rows.
+
+    The squared deviations and ``sum w (y - mean) x`` of the whole are those of
+    each block plus ``(mean_block - mean)`` times the block's ``sum w (y -
+    mean_block)`` terms: exact centring from one pass.
+    """
+    n_features = (rows.shape[1] - 3) // 2
+    totals, means, squares = rows[:, 0], rows[:, 1], rows[:, 2]
+    sum_wx = rows[:, 3 : 3 + n_features]
+    total = float(totals.sum())
+    mean = float(totals @ means / total) if total > 0 else 0.0
+    shift = means - mean
+    squared = float(squares.sum() + totals @ shift**2)
+    centred = rows[:, 3 + n_features :].sum(axis=0) + shift @ sum_wx
+    return np.concatenate([[total, mean, squared], sum_wx.sum(axis=0), centred])
+
+
 class MomentStatistics:
-    """Sums over all rows seen so far, from which the moment is exact.
+    """Merged statistics of every block seen so far, from which the moment is
+    exact.
 
     Parameters
     ----------
@@ -28,45 +79,41 @@ class MomentStatistics:
 
     def __init__(self, n_features):
         self.n_rows = 0
-        self.shift = None
-        self.sum_w = 0.0
-        self.sum_wy = 0.0
-        self.sum_wyy = 0.0
-        self.sum_wx = np.zeros(n_features)
-        self.sum_wyx = np.zeros(n_features)
+        self.row = np.zeros(2 * n_features + 3)
+
+    @classmethod
+    def from_rows(cls, rows):
+        """The merged statistics of stacked :func:`chunk_statistics` rows."""
+        statistics = cls((rows.shape[1] - 3) // 2)
+        statistics.row = merge_statistics(rows)
+        return statistics
 
     def update(self, X, y, sample_weight, estimator_name=None):
-        """Add a batch: one pass over ``X`` for ``X.T @ [w (y - K), w]``."""
-        if self.shift is None:
-            total = sample_weight.sum()
-            self.shift = float(sample_weight @ y / total) if total > 0 else 0.0
-        shifted = y - self.shift
-        weighted = sample_weight * shifted
-        product = cross_product(X, np.stack([weighted, sample_weight], axis=1))
-        # Rows of zero weight are zero in both columns: checked on X directly.
-        check_finite_product(X, sample_weight, product, estimator_name)
-        self.sum_wyx += product[:, 0]
-        self.sum_wx += product[:, 1]
-        self.sum_w += float(sample_weight.sum())
-        self.sum_wy += float(weighted.sum())
-        self.sum_wyy += float(weighted @ shifted)
+        """Add a batch: one pass over ``X`` (see :func:`chunk_statistics`)."""
+        batch = chunk_statistics(X, y, sample_weight, estimator_name)
+        self.row = merge_statistics(np.vstack([self.row[None, :], batch]))
         self.n_rows += X.shape[0]
+
+    @property
+    def sum_w(self):
+        """Total weight of the rows seen."""
+        return float(self.row[0])
 
     def mean_and_std(self):
         """Weighted mean and population standard deviation of ``y``."""
-        if self.sum_w <= 0:
+        total, mean, squared = self.row[:3]
+        if not total > 0:
             return 0.0, 0.0
-        offset = self.sum_wy / self.sum_w
-        variance = max(self.sum_wyy / self.sum_w - offset**2, 0.0)
-        return self.shift + offset, float(np.sqrt(variance))
+        return float(mean), float(np.sqrt(max(squared / total, 0.0)))
 
     def moment(self, *, center=True):
         """``sum w (y - c) x / sum w`` with ``c = mean y`` (or 0 without centring)."""
+        total, mean = self.row[:2]
+        n_features = (self.row.shape[0] - 3) // 2
+        centred = self.row[3 + n_features :]
         if center:
-            offset = self.sum_wy / self.sum_w
-        else:
-            offset = -self.shift
-        return (self.sum_wyx - offset * self.sum_wx) / self.sum_w
+            return centred / total
+        return (centred + mean * self.row[3 : 3 + n_features]) / total
 
 
 class Reservoir:
