@@ -201,8 +201,8 @@ def subset_check(stream, batches_X, batches_y, sizes):
     mean = y.mean()
     std = y.std()
     expected = np.asarray(X.T @ ((y - mean) / std / len(y)).astype(np.float32), float)
-    statistics = stream._statistics
-    got = statistics.moment() / statistics.mean_and_std()[1]
+    statistics = stream._stream.statistics
+    got = statistics.standardised_moment(center=True, x_scale=1.0)
     moment_error = np.linalg.norm(got - expected) / np.linalg.norm(expected)
     overlaps = [
         abs(float(a[0] @ b[0])) for a, b in zip(stream.td_kernels_, batch.td_kernels_)

@@ -7,10 +7,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_array, check_random_state
 
-from ._activations import resolve_activations
-from ._calibration import random_unit_kernels
+from ._activations import ACTIVATIONS, resolve_activations
+from ._dask import import_dask_array, normalise_chunks
 from ._kernel_sizes import check_kernel_sizes
-from ._network import forward, predict_network
+from ._network import forward, predict_network, random_unit_kernels
 
 # A planted network is checked on this many Gaussian inputs before it is kept.
 PROBE_SAMPLES = 1000
@@ -40,6 +40,14 @@ def draw_planted_rows(rng, n_rows, network):
     if network["noise"] > 0:
         y = y + network["noise"] * network["label_std"] * rng.standard_normal(n_rows)
     return X, y
+
+
+def _planted_chunk(n_rows, seed, network):
+    """Inputs and labels of one chunk of a planted data set, from its own seed
+    (``network`` names its activations, to travel light to the workers)."""
+    activations = [ACTIVATIONS[name] for name in network["activations"]]
+    network = {**network, "activations": activations}
+    return draw_planted_rows(np.random.RandomState(seed), n_rows, network)
 
 
 def _is_operational(branch_outputs, weights):
@@ -298,8 +306,6 @@ class PlantedCNNDataset(BaseEstimator):
         return X, y
 
     def _lazy_sample(self, n_samples, chunks, rng, network):
-        from ._dask import import_dask_array, normalise_chunks, planted_chunk
-
         dask, da = import_dask_array("PlantedCNNDataset.sample(chunks=...)")
         sizes = normalise_chunks(chunks, n_samples)
         base_seed = int(rng.randint(2**31 - 1))
@@ -314,7 +320,7 @@ class PlantedCNNDataset(BaseEstimator):
         n_features = network["n_features"]
         X_blocks, y_blocks = [], []
         for index, size in enumerate(sizes):
-            pair = dask.delayed(planted_chunk, nout=2, pure=True)(
+            pair = dask.delayed(_planted_chunk, nout=2, pure=True)(
                 size, [base_seed, index], description
             )
             X_blocks.append(

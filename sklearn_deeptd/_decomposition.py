@@ -11,10 +11,27 @@ under array API dispatch a GPU array) hold every factor; only the errors of the
 starts, a few numbers per sweep, come back to the host to steer the iteration.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from sklearn.utils._array_api import device, get_namespace_and_device
 
 from ._array_api import to_numpy
+
+
+class Decomposition(NamedTuple):
+    """A rank-``r`` CP decomposition ``sum_j weights[j] a_1j (x) ... (x) a_Dj``.
+
+    ``factors`` holds one ``(d_l, r)`` matrix of unit-norm columns per mode
+    (the tensor's namespace), ``weights`` the non-negative component weights
+    in decreasing order (NumPy), ``n_iter`` the sweeps of the start kept and
+    ``converged`` whether its error stopped changing before ``max_iter``.
+    """
+
+    factors: list
+    weights: np.ndarray
+    n_iter: int
+    converged: bool
 
 
 def _unfolding(xp, tensor, mode):
@@ -31,21 +48,39 @@ def _fix_column_signs(xp, matrix):
     return matrix * xp.asarray(signs, dtype=matrix.dtype, device=device(matrix))
 
 
+def _leading_left_vectors(xp, unfolded, count):
+    """Up to ``count`` leading left singular vectors of a matrix, from the
+    eigenvectors of its smaller Gram matrix (a mode of size 4096 against one
+    column costs a 1 x 1 problem, not a 4096 x 4096 one). Columns whose
+    singular value is zero are left out."""
+    n_rows, n_columns = unfolded.shape
+    if n_rows <= n_columns:
+        _, eigenvectors = xp.linalg.eigh(unfolded @ unfolded.T)
+        return xp.flip(eigenvectors, axis=1)[:, :count]
+    eigenvalues, eigenvectors = xp.linalg.eigh(unfolded.T @ unfolded)
+    eigenvalues = xp.flip(eigenvalues)[: min(count, n_columns)]
+    eigenvectors = xp.flip(eigenvectors, axis=1)[:, :count]
+    # Singular values lost in rounding give no direction.
+    floor = float(xp.finfo(unfolded.dtype).eps) * float(eigenvalues[0])
+    kept = int(xp.sum(xp.astype(eigenvalues > floor, xp.int64)))
+    left = unfolded @ eigenvectors[:, :kept]
+    return left / xp.linalg.vector_norm(left, axis=0)
+
+
 def hosvd_start(tensor, rank, random_state):
     """Top ``rank`` left singular vectors of each unfolding of ``tensor``.
 
-    A mode of size smaller than ``rank`` gets its missing columns drawn from
+    A mode with fewer than ``rank`` of them (a mode smaller than ``rank``, or
+    an unfolding of lower rank) gets its missing columns drawn from
     ``random_state`` (a ``numpy.random.RandomState``).
     """
     xp, _, tensor_device = get_namespace_and_device(tensor)
     factors = []
     for mode, size in enumerate(tensor.shape):
-        unfolded = _unfolding(xp, tensor, mode)
-        # The Gram matrix is d_l x d_l: much cheaper than an SVD of the unfolding.
-        _, eigenvectors = xp.linalg.eigh(unfolded @ unfolded.T)
-        leading = xp.flip(eigenvectors, axis=1)[:, : min(rank, size)]
-        if rank > size:
-            extra = random_state.standard_normal((size, rank - size))
+        leading = _leading_left_vectors(xp, _unfolding(xp, tensor, mode), rank)
+        missing = rank - leading.shape[1]
+        if missing:
+            extra = random_state.standard_normal((size, missing))
             extra = xp.asarray(
                 extra / np.linalg.norm(extra, axis=0),
                 dtype=tensor.dtype,
@@ -204,14 +239,9 @@ def cp_decomposition(
 
     Returns
     -------
-    factors : list of array of shape (d_l, rank)
-        Unit-norm columns, one matrix per mode, in the tensor's namespace.
-    component_weights : ndarray of shape (rank,)
-        Non-negative weight of each component, in decreasing order (NumPy).
-    n_iter : int
-        Number of sweeps run from the start that was kept.
-    converged : bool
-        Whether the kept start's error stopped changing before ``max_iter``.
+    decomposition : Decomposition
+        The factors of the start with the smallest error, its component
+        weights, sweeps and convergence.
     """
     xp, _, _ = get_namespace_and_device(tensor)
     if random_state is None:
@@ -219,7 +249,7 @@ def cp_decomposition(
     starts = [hosvd_start(tensor, rank, random_state)]
     tensor_norm = float(xp.linalg.vector_norm(xp.reshape(tensor, (-1,))))
     if tensor_norm == 0:
-        return starts[0], np.zeros(rank), 0, True
+        return Decomposition(starts[0], np.zeros(rank), 0, True)
     starts += [random_start(tensor, rank, random_state) for _ in range(n_starts - 1)]
     unfoldings = [_unfolding(xp, tensor, mode) for mode in range(tensor.ndim)]
     # All starts run together: on the small tensors of DeepTD a sweep costs
@@ -236,4 +266,6 @@ def cp_decomposition(
     order = np.argsort(-weights, kind="stable")
     positions = xp.asarray(order, device=device(starts[best][0]))
     factors = [xp.take(factor, positions, axis=1) for factor in starts[best]]
-    return factors, weights[order], int(n_iter[best]), bool(converged[best])
+    return Decomposition(
+        factors, weights[order], int(n_iter[best]), bool(converged[best])
+    )

@@ -1,135 +1,45 @@
-"""DeepTDRegressor: the scikit-learn estimator that orchestrates DeepTD."""
+"""DeepTDRegressor: the scikit-learn estimator, which validates, summarises, solves.
 
-import warnings
-from numbers import Integral, Real
+The estimator's part of a fit is short: validate the input, hand it to the
+summary of its kind (arrays in memory, a stream of batches, a dask array),
+hand the summary to the solver, and store the fitted network. Everything past
+reading the data is shared by every path.
+"""
 
-import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import (
-    check_same_namespace,
-    get_namespace,
-    get_namespace_and_device,
-)
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    assert_all_finite,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils._array_api import check_same_namespace
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ._activations import ACTIVATIONS, resolve_activations
-from ._array_api import (
-    device_statistics,
-    dispatched_namespace,
-    float_dtype,
-    predict_on_device,
-    take_rows,
-    to_namespace,
-    to_numpy,
-)
-from ._calibration import (
-    fit_branch_weights,
-    random_unit_kernels,
-    resolve_signs_and_scale,
-)
+from ._array_api import dispatched_namespace, to_namespace, to_numpy
 from ._dask import (
-    as_row_chunked,
-    as_vector_like,
-    import_dask_array,
+    PARTIAL_FIT_MESSAGE,
     is_dask_array,
-    predict_chunk,
+    predict_dask,
+    summarise_dask,
+    validate_dask_data,
 )
-from ._decomposition import cp_decomposition
 from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
-from ._moment import (
-    check_finite_product,
-    cross_product,
-    standardised_multipliers,
-    targets_are_constant,
-    tensorize,
-)
-from ._network import forward, predict_network
-from ._refinement import refine
-from ._streaming import MomentStatistics, Reservoir, chunk_statistics
-from ._subsample import gather_rows, rows_with_weight, subsample_plan
+from ._network import network_output
+from ._solver import SolverSettings, solve
+from ._streaming import Stream
+from ._summary import summarise_arrays
 from ._validation import (
-    check_not_strings,
-    input_scale,
-    normalised_sample_weight,
-    rms_row_norm_estimate,
-    stable_norm,
+    non_negative_real,
+    positive_int,
+    validate_prediction_data,
+    validate_training_data,
 )
 
 # The sign search only needs a subsample; it is drawn from random_state.
 SIGN_SEARCH_SAMPLES = 4096
 
-# Starts of the decomposition with n_init="auto": the HOSVD start alone can stop
-# at a worse local optimum of a noisy moment, and a start costs only O(n_features)
-# per sweep, nothing beside the pass over X.
-DECOMPOSITION_STARTS = 10
-
 # Rows the refinement touches by default: enough for exact recovery of planted
 # networks and for noise to average out (see the README's budget measurement),
 # while a fit on millions of rows costs a few passes over X, not hundreds.
 REFINE_SAMPLES = 5000
-
-# predict evaluates the network on blocks of this many rows.
-PREDICT_BLOCK_ROWS = 2**12
-
-# ||T|| is at most the root mean square norm of the rows of X (y standardised),
-# so this ratio measures how much of X correlates with y at all.
-ZERO_MOMENT_RATIO = 1e-10
-
-
-def _moment_is_negligible(X_sample, moment, sample_weight):
-    # The root mean square row norm is estimated on about 512 of the
-    # sign-search rows (a subsample), not on all of X: the ratio is
-    # only an order of magnitude, and a second pass over X would double the
-    # cost of a fit.
-    # Both norms overflow-safe: X of scale 1e200 or 1e-200 is not "zero".
-    norm = stable_norm(moment)
-    if norm == 0:
-        return True
-    rms = rms_row_norm_estimate(X_sample, sample_weight)
-    return bool(rms > 0 and norm <= ZERO_MOMENT_RATIO * rms)
-
-
-def _standardised_rows(pool, positions, y_mean, y_scale):
-    """Rows of the pool at ``positions``, standardised targets, weights summing
-    to one (``slice(None)``: the whole pool, without a copy of X). The pool
-    may live in any array API namespace; the rows stay there."""
-    X_rows, y_rows, weight = (take_rows(array, positions) for array in pool)
-    return X_rows, (y_rows - y_mean) / y_scale, normalised_sample_weight(weight)
-
-
-def _input_scaled(X_pool, weight_pool):
-    """The pool's rows divided by the input scale (see ``input_scale``), and
-    that scale: X of extreme magnitude is fitted on ``X / scale``."""
-    x_scale = input_scale(X_pool, weight_pool)
-    if x_scale != 1.0:
-        X_pool = X_pool / x_scale
-    return X_pool, x_scale
-
-
-def _on_host(network):
-    """A network's kernels, branch weights and intercept as NumPy float64."""
-    kernels, weights, intercept = network
-    kernels = [np.asarray(to_numpy(kernel), dtype=np.float64) for kernel in kernels]
-    weights = np.asarray(to_numpy(weights), dtype=np.float64)
-    return kernels, weights, float(intercept)
-
-
-def _flip_to_positive_weights(kernels, weights, output_activation):
-    # An odd output activation lets the output kernel and the branch weight flip
-    # sign together: report the representative with a positive weight.
-    if not output_activation.odd:
-        return kernels, weights
-    signs = np.where(weights < 0, -1.0, 1.0)
-    kernels = kernels[:-1] + [kernels[-1] * signs[:, None]]
-    return kernels, weights * signs
 
 
 class DeepTDRegressor(RegressorMixin, BaseEstimator):
@@ -211,18 +121,23 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     kernels_ : list of ndarray of shape (rank, d_l)
-        Fitted kernels, input layer first, float64 whatever the dtype of ``X``.
-        Only their directions are identified. Under array API dispatch these
-        arrays (and ``td_kernels_``, ``weights_``) are in X's namespace and on
-        its device.
+        Fitted kernels, input layer first, float64 whatever the dtype of ``X``;
+        the first acts on ``X`` itself. Only their directions are identified.
+        Under array API dispatch these arrays (and ``td_kernels_``,
+        ``weights_``) are in X's namespace and on its device.
     td_kernels_ : list of ndarray of shape (rank, d_l)
         The unit-norm starting kernels (float64), before refinement: the DeepTD
         estimate with resolved signs, or the random start with
-        ``init="random"``.
+        ``init="random"``; the first acts on ``X / input_scale_``.
     weights_ : ndarray of shape (rank,)
         Weight of each branch in the output (float64).
     intercept_ : float
         Constant added to the output.
+    input_scale_ : float
+        Weighted root mean square entry of the training ``X`` (estimated on
+        about 512 rows of the subsamples). The network is fitted to
+        ``X / input_scale_``, so that the fit of ``X * s`` is that of ``X``
+        for every scale ``s``, and :meth:`predict` evaluates it there.
     kernel_sizes_ : tuple of int
         Kernel size of each layer.
     activations_ : tuple of str
@@ -252,11 +167,14 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     bias for nonlinear networks that refinement removes.
 
     The data cost of a fit is one pass over ``X``: the moment is the single
-    product ``X.T @ (w * (y - mean y))``, which also reveals NaN or infinite
-    entries, so ``X`` is neither copied, centred, nor checked in a separate
-    pass. float64 and float32 inputs of either memory order are used in place;
-    float32 products are summed in float64 over blocks of 2^20 rows, and every
-    fitted attribute is float64. The sign search and the refinement read only
+    product ``X.T @ (w * (y - mean y)) / std(y)``, which also reveals NaN or
+    infinite entries, so ``X`` is neither copied, centred, scaled, nor checked
+    in a separate pass. Every way in (NumPy, :meth:`partial_fit`, dask, array
+    API) reduces its rows to the same statistics and subsamples, standardised
+    by the same rules, and hands them to the same solver. float64 and float32
+    inputs of either memory order are used in place; float32 products are
+    summed in float64 over blocks of 2^20 rows, and every fitted attribute is
+    float64. The sign search and the refinement read only
     their subsamples (at most 4096 and ``refine_samples`` rows), gathered once
     into float64. The products run in the BLAS numpy links to, so
     ``threadpoolctl.threadpool_limits`` applies and, inside
@@ -305,14 +223,14 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         "kernel_sizes": [None, "array-like"],
         "activation": [StrOptions(set(ACTIVATIONS)), tuple, list],
         "output_activation": [StrOptions(set(ACTIVATIONS))],
-        "rank": [Interval(Integral, 1, None, closed="left")],
+        "rank": [positive_int()],
         "center": ["boolean"],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [positive_int()],
+        "tol": [non_negative_real()],
         "refine": ["boolean"],
         "init": [StrOptions({"deeptd", "random"})],
-        "refine_samples": [Interval(Integral, 2, None, closed="left"), None],
-        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "refine_samples": [positive_int(2), None],
+        "n_init": [StrOptions({"auto"}), positive_int()],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -358,22 +276,23 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             Training inputs; ``n_features`` must be the product of the kernel
             sizes. Dense, finite, real numbers only: sparse matrices raise a
             ``TypeError`` (convert them with ``.toarray()``), strings, complex
-            numbers, NaN and infinity a ``ValueError``. Inputs whose root mean
-            square entry is below 1e-6 or above 1e6 are fitted on
-            ``X / scale`` and the first kernel divided by ``scale``, an exact
-            reparametrisation that keeps every quantity finite (the scale is
-            estimated on about 512 rows of the subsamples). float64 and
-            float32 arrays of either memory order are used as they are, without
-            a copy (except at such extreme scales); other dtypes are converted
-            to float64. A ``dask.array`` (``dask`` extra) is reduced chunk by
-            chunk on its cluster, never materialised: the moment from exact
-            per-chunk statistics, the calibration and refinement on a uniform
+            numbers, NaN and infinity a ``ValueError``. The network is fitted
+            to ``X / input_scale_`` (the root mean square entry, estimated on
+            about 512 rows of the subsamples) and the first kernel divided by
+            it: an exact reparametrisation that makes the fit of ``X * s``
+            that of ``X`` for any scale ``s`` (1e-200 to 1e200). float64 and
+            float32 arrays of either memory order are used as they are,
+            without a copy; other dtypes are converted to float64. A
+            ``dask.array`` (``dask`` extra) is reduced chunk by chunk on its
+            cluster, never materialised: the moment from exact per-chunk
+            statistics, the sign search and refinement on a uniform
             subsample of ``max(4096, refine_samples)`` rows drawn from
             ``random_state`` and gathered (``refine_samples=None`` counts as
-            5000). With ``sklearn.set_config(array_api_dispatch=True)``, a
-            CuPy array, PyTorch tensor or other array API array is fitted in
-            its own namespace and on its device: the moment, the finiteness
-            check, the subsamples, the decomposition, the sign search and the
+            5000; rows of zero weight are dropped from it). With
+            ``sklearn.set_config(array_api_dispatch=True)``, a CuPy array,
+            PyTorch tensor or other array API array is fitted in its own
+            namespace and on its device: the moment, the finiteness check,
+            the subsamples, the decomposition, the sign search and the
             refinement's forward and backward passes (L-BFGS steps on the
             host, on the parameter vector); the fitted arrays are in X's
             namespace and on its device. See doc/scaling.rst.
@@ -389,95 +308,57 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self : DeepTDRegressor
             The fitted estimator.
         """
-        self._reset_stream()
-        if is_dask_array(X):
-            return self._fit_dask(X, y, sample_weight)
-        namespace = dispatched_namespace(X)
-        if namespace is not None:
-            return self._fit_on_device(X, y, sample_weight, *namespace)
-        X, y, sample_weight = self._validate_batch(
-            X, y, sample_weight, reset=True, ensure_min_samples=2
-        )
-        if sample_weight is not None:
-            sample_weight = normalised_sample_weight(sample_weight)
-        activations = self._setup(X.shape[1])
-        random_state = check_random_state(self.random_state)
-        pool, positions = self._draw_pool(X, y, sample_weight, random_state)
-        # Extreme input scales (1e-200, 1e200) are fitted on X / x_scale (a
-        # copy, in that case only), estimated on the pool's rows.
-        X_pool, x_scale = _input_scaled(pool[0], pool[2])
-        if x_scale != 1.0:
-            X = X_pool if pool[0] is X else X / x_scale
-        pool = (X_pool, *pool[1:])
-        y_mean, y_scale, multipliers = standardised_multipliers(
-            y, sample_weight, center=self.center, dtype=X.dtype
-        )
+        self._stream = None
         name = type(self).__name__
-        if multipliers is None or self.init == "random":
-            # No moment to read X with: one pass to check it is finite.
-            moment = None
-            weight = sample_weight
-            if weight is None:
-                weight = np.full(X.shape[0], 1.0 / X.shape[0])
-            check_finite_product(X, weight, cross_product(X, weight), name)
-            if multipliers is None:
-                return self._fit_mean(y_mean, "the targets are constant")
+        random_state = check_random_state(self.random_state)
+        if is_dask_array(X):
+            X, y, sample_weight = validate_dask_data(self, X, y, sample_weight)
+            namespace, summarise, all_rows = None, summarise_dask, REFINE_SAMPLES
         else:
-            moment = cross_product(X, multipliers)
-            check_finite_product(X, multipliers, moment, name)
-            del multipliers
-        return self._calibrate(
-            moment,
-            pool,
-            positions,
-            y_mean,
-            y_scale,
-            activations,
-            random_state,
-            x_scale,
-        )
-
-    def _validate_batch(self, X, y, sample_weight, *, reset, ensure_min_samples):
-        """Validated float64/float32 X (never copied), float64 y and weights
-        (None stays None: equal weights)."""
-        check_not_strings(X, "X"), check_not_strings(y, "y")
-        check_not_strings(sample_weight, "sample_weight")
-        # Finiteness is checked on the moment (one pass over X, not two).
-        X, y = validate_data(
-            self,
+            namespace = dispatched_namespace(X)
+            X, y, sample_weight = validate_training_data(
+                self, X, y, sample_weight, reset=True, min_samples=2,
+                namespace=namespace,
+            )  # fmt: skip
+            summarise, all_rows = summarise_arrays, X.shape[0]
+        settings = self._solver_settings(X.shape[1])
+        summary = summarise(
             X,
             y,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=False,
-            y_numeric=True,
-            ensure_min_samples=ensure_min_samples,
-            reset=reset,
+            sample_weight,
+            self._subsample_sizes(all_rows),
+            random_state,
+            center=self.center,
+            estimator_name=name,
         )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        return X, np.asarray(y, dtype=np.float64), sample_weight
+        return self._store(solve(summary, settings, random_state), namespace)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a batch of samples to the moment and update the network.
 
         The moment's sufficient statistics (total weight, weighted mean and
-        squared deviations of ``y``, ``sum w x``, ``sum w (y - mean) x``) are
-        merged exactly, batch by batch, so after
+        spread of ``y``, the weighted means of ``x`` and of ``(y - mean) x``,
+        each in overflow-safe units) are merged exactly, batch by batch, so
+        after
         any split of the data into batches the DeepTD moment, and therefore the
         decomposition, equals that of one ``fit(refine=False)`` on the
         concatenated batches (to rounding). Signs, scale, branch weights,
         intercept and the refinement need rows: they use a uniform reservoir
-        sample of at most ``max(4096, refine_samples)`` rows of the stream
-        (``refine_samples=None`` counts as 5000), kept by reservoir sampling
-        drawn from ``random_state``; memory stays bounded by that reservoir
-        and one batch. The network is recomputed from the statistics and the
-        reservoir after every call, so predictions are available after each
-        one; while all rows seen fit in the reservoir, the result is that of
-        ``fit`` on their concatenation. ``fit`` discards the stream, and a
-        ``partial_fit`` after ``fit`` starts a new one.
+        sample of at most ``max(4096, refine_samples)`` rows of positive weight
+        of the stream (``refine_samples=None`` counts as 5000), kept by
+        reservoir sampling drawn from ``random_state``; memory stays bounded
+        by that reservoir and one batch. The network is recomputed from the
+        statistics and the reservoir after every call, so predictions are
+        available after each one; while all rows seen fit in the reservoir,
+        the result is that of ``fit`` on their concatenation. A batch may
+        have one row, or weights that are all zero; while every weight seen
+        is zero, ``partial_fit`` raises the error ``fit`` raises (the batch
+        is kept in the stream).
+        ``fit`` discards the stream, and a ``partial_fit`` after ``fit`` starts
+        a new one. Under array API dispatch the stream is kept in NumPy and the
+        fitted arrays go back to the batch's namespace and device; dask arrays
+        are refused (``fit`` takes them whole).
 
         Parameters
         ----------
@@ -494,204 +375,48 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self : DeepTDRegressor
             The updated estimator.
         """
-        first_call = not hasattr(self, "_statistics")
         if is_dask_array(X):
-            raise TypeError(
-                "partial_fit does not take dask arrays; fit takes them whole, "
-                "or pass the computed chunks (numpy) one by one."
-            )
-        if dispatched_namespace(X) is not None:
-            # The stream keeps NumPy statistics and reservoir: batches are
-            # copied to the host.
-            X, y, sample_weight = (
-                None if value is None else to_numpy(value)
-                for value in (X, y, sample_weight)
-            )
-        X, y, sample_weight = self._validate_batch(
-            X, y, sample_weight, reset=first_call, ensure_min_samples=1
+            raise TypeError(PARTIAL_FIT_MESSAGE)
+        namespace = dispatched_namespace(X)
+        if namespace is not None:
+            X, y, sample_weight = (to_numpy(value) for value in (X, y, sample_weight))
+        stream = getattr(self, "_stream", None)
+        X, y, sample_weight = validate_training_data(
+            self, X, y, sample_weight, reset=stream is None, min_samples=1
         )
-        if sample_weight is None:
-            sample_weight = np.ones(X.shape[0])
-        activations = self._setup(X.shape[1])
-        if first_call:
+        settings = self._solver_settings(X.shape[1])
+        if stream is None:
             capacity = max(
-                SIGN_SEARCH_SAMPLES,
-                REFINE_SAMPLES if self.refine_samples is None else self.refine_samples,
+                SIGN_SEARCH_SAMPLES, self._subsample_sizes(REFINE_SAMPLES)[1]
             )
-            self._statistics = MomentStatistics(X.shape[1])
-            self._reservoir = Reservoir(capacity, X.shape[1])
-            self._reservoir_random_state = check_random_state(self.random_state)
-        self._statistics.update(X, y, sample_weight, type(self).__name__)
-        self._reservoir.update(X, y, sample_weight, self._reservoir_random_state)
-
-        statistics = self._statistics
-        y_mean, y_scale = statistics.mean_and_std()
-        if statistics.sum_w <= 0:
-            raise ValueError("The samples seen so far have zero total weight.")
-        if targets_are_constant(y_mean, y_scale):
-            return self._fit_mean(y_mean, "the targets are constant")
-        moment = statistics.moment(center=self.center) / y_scale
-        reservoir = self._reservoir
-        weight = reservoir.sample_weight
-        if weight.sum() <= 0:
-            return self._fit_mean(y_mean, "the reservoir rows have zero weight")
+            stream = Stream(capacity, X.shape[1], check_random_state(self.random_state))
+            self._stream = stream
+        stream.add(X, y, sample_weight, type(self).__name__)
         random_state = check_random_state(self.random_state)
-        pool, positions = self._draw_pool(
-            reservoir.X, reservoir.y, weight, random_state
+        summary = stream.summary(
+            self._subsample_sizes(REFINE_SAMPLES), random_state, center=self.center
         )
-        return self._calibrate(
-            moment, pool, positions, y_mean, y_scale, activations, random_state, 1.0
-        )
+        return self._store(solve(summary, settings, random_state), namespace)
 
-    def _fit_dask(self, X, y, sample_weight):
-        """``fit`` on a dask array: statistics per chunk, calibration on a sample.
-
-        One ``dask.compute`` reduces every row chunk to its sufficient
-        statistics (:func:`~sklearn_deeptd._streaming.chunk_statistics`) and gathers
-        a subsample of ``max(4096, refine_samples)`` rows (all rows when there
-        are fewer) drawn from ``random_state``, on which the input scale is
-        also estimated; the rest runs on the client as in :meth:`partial_fit`.
-        """
-        dask, da = import_dask_array("DeepTDRegressor.fit on a dask array")
-        X = as_row_chunked(da, X)
-        n_samples, n_features = X.shape
-        activations = self._setup_unvalidated(X.shape)
-        y = as_vector_like(da, y, X, "y")
-        if sample_weight is None:
-            sample_weight = da.ones(n_samples, chunks=(X.chunks[0],))
-        else:
-            sample_weight = as_vector_like(da, sample_weight, X, "sample_weight")
-        random_state = check_random_state(self.random_state)
-        # refine_samples=None cannot mean every row of a cluster's data set.
-        pool_rows, positions = subsample_plan(
-            n_samples, self._subsample_sizes(REFINE_SAMPLES), random_state
-        )
-        name = type(self).__name__
-        statistics = da.map_blocks(
-            chunk_statistics,
-            X,
-            y[:, None],
-            sample_weight[:, None],
-            name,
-            chunks=((1,) * len(X.chunks[0]), (2 * n_features + 3,)),
-            dtype=np.float64,
-            meta=np.empty((0, 0)),
-        )
-        statistics, X_pool, y_pool, w_pool = dask.compute(
-            statistics,
-            X[pool_rows],
-            y[pool_rows],
-            sample_weight[pool_rows],
-        )
-        statistics = MomentStatistics.from_rows(statistics)
-        if not statistics.sum_w > 0:
-            raise ValueError(
-                "sample_weight must contain at least one positive weight; all the "
-                "weights are zero."
-            )
-        y_mean, y_scale = statistics.mean_and_std()
-        X_pool, x_scale = _input_scaled(np.asarray(X_pool, dtype=np.float64), w_pool)
-        if targets_are_constant(y_mean, y_scale):
-            return self._fit_mean(y_mean, "the targets are constant")
-        if not w_pool.sum() > 0:
-            return self._fit_mean(y_mean, "the sampled rows have zero weight")
-        kept = rows_with_weight(w_pool)
-        if kept is not None:
-            # Drawn among all rows, the pool may hold rows of zero weight: the
-            # subsamples are drawn again among the others.
-            X_pool, y_pool, w_pool = X_pool[kept], y_pool[kept], w_pool[kept]
-            _, positions = subsample_plan(
-                kept.size, self._subsample_sizes(REFINE_SAMPLES), random_state
-            )
-        moment = None
-        if self.init != "random":
-            moment = statistics.moment(center=self.center) / (y_scale * x_scale)
-        pool = (X_pool, np.asarray(y_pool, dtype=np.float64), w_pool)
-        return self._calibrate(
-            moment, pool, positions, y_mean, y_scale, activations, random_state, x_scale
-        )
-
-    def _fit_on_device(self, X, y, sample_weight, xp, device):
-        """``fit`` under array API dispatch: the whole fit on X's device.
-
-        The statistics of ``y`` and the moment run in X's namespace
-        (:func:`~sklearn_deeptd._array_api.device_statistics`); the subsamples
-        of the calibration are gathered on the device and stay there, where
-        the decomposition, the sign search and the refinement's forward and
-        backward passes run (L-BFGS itself steps on the host, on the
-        parameter vector); the fitted arrays are float64 NumPy until they are
-        moved to X's namespace and device at the end.
-        """
-        name = type(self).__name__
-        if X.ndim != 2:
-            raise ValueError(f"Expected a 2-D array for X, got {X.ndim}-D.")
-        if X.dtype not in (xp.float32, xp.float64):
-            # As validate_data does for NumPy: integer (or other) inputs become
-            # floats; products in their dtype would truncate the moment.
-            X = xp.astype(X, float_dtype(xp, device))
-        n_samples, n_features = X.shape
-        activations = self._setup_unvalidated(X.shape)
-        y, sample_weight, y_mean, y_scale, moment = device_statistics(
-            X, y, sample_weight, center=self.center, estimator_name=name
-        )
-        if moment is None:
-            assert_all_finite(X, input_name="X", estimator_name=name)
-            self._fit_mean(y_mean, "the targets are constant")
-            return self._move_fitted_arrays(xp, device)
-        random_state = check_random_state(self.random_state)
-        (X_pool, y_pool, w_pool), positions = self._draw_pool(
-            X, y, sample_weight, random_state
-        )
-        X_pool, x_scale = _input_scaled(X_pool, w_pool)
-        moment = None if self.init == "random" else moment / x_scale
-        self._calibrate(
-            moment,
-            (X_pool, y_pool, w_pool),
-            positions,
-            y_mean,
-            y_scale,
-            activations,
-            random_state,
-            x_scale,
-        )
-        return self._move_fitted_arrays(xp, device)
-
-    def _move_fitted_arrays(self, xp, device):
-        self.kernels_ = [to_namespace(k, xp, device) for k in self.kernels_]
-        self.td_kernels_ = [to_namespace(k, xp, device) for k in self.td_kernels_]
-        self.weights_ = to_namespace(self.weights_, xp, device)
-        return self
-
-    def _reset_stream(self):
-        for name in ("_statistics", "_reservoir", "_reservoir_random_state"):
-            if hasattr(self, name):
-                delattr(self, name)
-
-    def _setup_unvalidated(self, shape):
-        """What ``validate_data`` records, for arrays it does not take (dask,
-        other namespaces): at least 2 samples, ``n_features_in_``, no feature
-        names; then :meth:`_setup`."""
-        n_samples, n_features = shape
-        if n_samples < 2:
-            raise ValueError(
-                f"Found array with {n_samples} sample(s) (shape={tuple(shape)}) "
-                f"while a minimum of 2 is required by {type(self).__name__}."
-            )
-        self.n_features_in_ = n_features
-        if hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        return self._setup(n_features)
-
-    def _setup(self, n_features):
+    def _solver_settings(self, n_features):
         if self.kernel_sizes is None:
-            self.kernel_sizes_ = default_kernel_sizes(n_features)
+            kernel_sizes = default_kernel_sizes(n_features)
         else:
-            self.kernel_sizes_ = check_kernel_sizes(self.kernel_sizes, n_features)
+            kernel_sizes = check_kernel_sizes(self.kernel_sizes, n_features)
         activations = resolve_activations(
-            self.activation, self.output_activation, len(self.kernel_sizes_)
+            self.activation, self.output_activation, len(kernel_sizes)
         )
-        self.activations_ = tuple(activation.name for activation in activations)
-        return activations
+        return SolverSettings(
+            kernel_sizes=kernel_sizes,
+            activations=tuple(activations),
+            rank=self.rank,
+            init=self.init,
+            n_init=self.n_init,
+            refine=self.refine,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+        )
 
     def _subsample_sizes(self, all_rows):
         """Sizes of the sign-search and refinement subsamples
@@ -703,183 +428,18 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             refine_size = min(refine_size, SIGN_SEARCH_SAMPLES)
         return SIGN_SEARCH_SAMPLES, refine_size
 
-    def _draw_pool(self, X, y, sample_weight, random_state):
-        """The nested sign-search and refinement subsamples of the rows of
-        positive weight, drawn from ``random_state``: the larger gathered once
-        into float64 (the pool), and the positions of both inside it."""
-        candidates = rows_with_weight(sample_weight)
-        n_samples = X.shape[0] if candidates is None else candidates.size
-        pool_rows, positions = subsample_plan(
-            n_samples, self._subsample_sizes(n_samples), random_state
-        )
-        if candidates is not None:
-            pool_rows = candidates[pool_rows]
-        return gather_rows(X, y, sample_weight, pool_rows), positions
-
-    def _calibrate(
-        self,
-        moment,
-        pool,
-        positions,
-        y_mean,
-        y_scale,
-        activations,
-        random_state,
-        x_scale,
-    ):
-        """Decomposition, signs, scale and refinement from the moment and rows.
-
-        ``pool`` holds rows of X, y and their weights (in any scale: each
-        subsample's weights are normalised) in float64 (the widest float of
-        X's device under array API dispatch; see :meth:`_draw_pool`),
-        ``positions`` the sign-search and refinement subsamples inside it.
-        """
-        search_rows, refine_rows = positions
-        X_search, y_search, search_weight = _standardised_rows(
-            pool, search_rows, y_mean, y_scale
-        )
-        if self.init == "random":
-            starts = self._random_starts(
-                X_search, y_search, search_weight, activations, random_state
-            )
-            n_iter = 0
-        else:
-            if _moment_is_negligible(X_search, moment, search_weight):
-                return self._fit_mean(y_mean, "the moment tensor is zero")
-            factors, n_iter = self._decompose(moment, random_state)
-            starts = [
-                resolve_signs_and_scale(
-                    X_search, y_search, search_weight, factors, activations
-                )
-            ]
-        del X_search
-        X_refine, y_refine, refine_weight = _standardised_rows(
-            pool, refine_rows, y_mean, y_scale
-        )
-        fits = [
-            self._refine_start(
-                X_refine,
-                y_refine,
-                refine_weight,
-                start,
-                activations,
-                n_iter,
-                compare=len(starts) > 1,
-            )
-            for start in starts
-        ]
-        best = min(range(len(fits)), key=lambda index: fits[index]["loss"])
-        fit = fits[best]
-        if fit["hit_max_iter"]:
-            warnings.warn(
-                f"The refinement stopped at max_iter={self.max_iter} L-BFGS "
-                "iterations before converging; increase max_iter or tol.",
-                ConvergenceWarning,
-            )
-        self.td_kernels_ = _on_host(starts[best])[0]
-        self.n_iter_ = fit["n_iter"]
-        kernels, weights, intercept = _on_host(fit["network"])
-        kernels, weights = _flip_to_positive_weights(kernels, weights, activations[-1])
-        self.kernels_ = [kernel.copy() for kernel in kernels]
-        self.kernels_[0] /= x_scale
-        self.weights_ = np.asarray(weights * y_scale, dtype=np.float64)
-        self.intercept_ = float(y_mean + intercept * y_scale)
-        return self
-
-    def _random_starts(self, X, y, sample_weight, activations, random_state):
-        """``n_init`` random networks: unit-norm kernels, least-squares weights."""
-        # A derived stream: drawn straight from random_state, the first start
-        # would equal a PlantedCNNDataset planted with the same seed.
-        start_state = np.random.RandomState(random_state.randint(2**31 - 1))
-        n_starts = 1 if self.n_init == "auto" else self.n_init
-        xp, _, device = get_namespace_and_device(X)
-        starts = []
-        for _ in range(n_starts):
-            kernels = [
-                xp.asarray(kernel, dtype=X.dtype, device=device)
-                for kernel in random_unit_kernels(
-                    self.kernel_sizes_, self.rank, start_state
-                )
-            ]
-            outputs = forward(X, kernels, activations)
-            starts.append((kernels, *fit_branch_weights(outputs, y, sample_weight)))
-        return starts
-
-    def _refine_start(self, X, y, sample_weight, start, activations, n_iter, compare):
-        """Refine one starting network; with ``refine=False`` only score it, and
-        only when there are several starts to ``compare``."""
-        kernels, weights, intercept = start
-        if not self.refine:
-            loss = 0.0
-            if compare:
-                outputs = forward(X, kernels, activations)
-                residual = outputs @ weights + intercept - y
-                loss = 0.5 * float(sample_weight @ residual**2)
-            return {
-                "network": start,
-                "loss": loss,
-                "n_iter": n_iter,
-                "hit_max_iter": False,
-            }
-        *network, n_iter, hit_max_iter, loss = refine(
-            X,
-            y,
-            sample_weight,
-            kernels,
-            weights,
-            intercept,
-            activations,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            verbose=self.verbose,
-        )
-        return {
-            "network": network,
-            "loss": loss,
-            "n_iter": n_iter,
-            "hit_max_iter": hit_max_iter,
-        }
-
-    def _decompose(self, moment, random_state):
-        xp, _ = get_namespace(moment)
-        factors, component_weights, n_iter, converged = cp_decomposition(
-            # Unit scale: the Gram matrices of a moment of scale 1e200 overflow.
-            tensorize(moment / float(xp.max(xp.abs(moment))), self.kernel_sizes_),
-            self.rank,
-            n_starts=DECOMPOSITION_STARTS if self.n_init == "auto" else self.n_init,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            random_state=random_state,
-        )
-        if self.verbose:
-            print(
-                f"[DeepTDRegressor] decomposition: rank {self.rank}, {n_iter} "
-                f"sweeps, component weights {np.round(component_weights, 6)}"
-            )
-        if not converged:
-            warnings.warn(
-                f"The rank-{self.rank} decomposition of the moment tensor did not "
-                f"converge within max_iter={self.max_iter} sweeps; increase "
-                "max_iter or tol.",
-                ConvergenceWarning,
-            )
-        return factors, n_iter
-
-    def _fit_mean(self, y_mean, reason):
-        warnings.warn(
-            f"DeepTDRegressor found nothing to learn ({reason}); the fitted model "
-            "predicts the mean of y.",
-            UserWarning,
-        )
-        # Any finite direction will do: the branch weights are zero.
-        self.kernels_ = [
-            np.full((self.rank, size), 1.0 / np.sqrt(size))
-            for size in self.kernel_sizes_
-        ]
-        self.td_kernels_ = [kernel.copy() for kernel in self.kernels_]
-        self.weights_ = np.zeros(self.rank)
-        self.intercept_ = float(y_mean)
-        self.n_iter_ = 0
+    def _store(self, network, namespace):
+        """Set every fitted attribute from a FittedNetwork, in ``namespace``."""
+        kernels = [kernel.copy() for kernel in network.kernels]
+        kernels[0] = kernels[0] / network.input_scale
+        self.kernels_ = [to_namespace(kernel, namespace) for kernel in kernels]
+        self.td_kernels_ = [to_namespace(k, namespace) for k in network.td_kernels]
+        self.weights_ = to_namespace(network.weights, namespace)
+        self.intercept_ = network.intercept
+        self.input_scale_ = network.input_scale
+        self.kernel_sizes_ = network.kernel_sizes
+        self.activations_ = tuple(a.name for a in network.activations)
+        self.n_iter_ = network.n_iter
         return self
 
     def predict(self, X):
@@ -895,60 +455,26 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Predicted targets: a lazy dask array for a dask ``X`` (one block
             per row chunk), an array of X's namespace and device under array
-            API dispatch.
+            API dispatch. Inputs far larger than the training data are
+            evaluated at a power-of-two scale, so that they give the
+            network's value, not NaN; where that value overflows, a
+            ``RuntimeWarning`` says so.
         """
         check_is_fitted(self)
         if is_dask_array(X):
-            return self._predict_dask(X)
+            return predict_dask(self, X)
         check_same_namespace(X, self, attribute="weights_", method="predict")
-        namespace = dispatched_namespace(X)
-        if namespace is not None:
-            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has shape {tuple(X.shape)}, but {type(self).__name__} "
-                    f"is expecting {self.n_features_in_} features as input."
-                )
-            return predict_on_device(
-                X, self.kernels_, self.weights_, self.intercept_, self.activations_
-            )
-        check_not_strings(X, "X")
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        activations = [ACTIVATIONS[name] for name in self.activations_]
-        # Blocks of rows, converted to C-ordered float64 one at a time, keep the
-        # extra memory bounded for float32 or F-ordered inputs.
-        y_pred = np.empty(X.shape[0])
-        for start in range(0, X.shape[0], PREDICT_BLOCK_ROWS):
-            rows = slice(start, start + PREDICT_BLOCK_ROWS)
-            y_pred[rows] = predict_network(
-                np.ascontiguousarray(X[rows], dtype=np.float64),
-                self.kernels_,
-                self.weights_,
-                self.intercept_,
-                activations,
-            )
-        return y_pred
+        X = validate_prediction_data(self, X, dispatched_namespace(X))
+        return network_output(
+            X,
+            self.kernels_,
+            self.weights_,
+            self.intercept_,
+            [ACTIVATIONS[name] for name in self.activations_],
+            self.input_scale_,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.array_api_support = True
         return tags
-
-    def _predict_dask(self, X):
-        """A lazy dask array of predictions, one block per row chunk of ``X``."""
-        _, da = import_dask_array("DeepTDRegressor.predict on a dask array")
-        X = as_row_chunked(da, X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                f"expecting {self.n_features_in_} features as input."
-            )
-        return X.map_blocks(
-            predict_chunk,
-            [np.asarray(kernel) for kernel in self.kernels_],
-            np.asarray(self.weights_),
-            float(self.intercept_),
-            tuple(self.activations_),
-            drop_axis=1,
-            dtype=np.float64,
-            meta=np.empty(0),
-        )

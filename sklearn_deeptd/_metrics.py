@@ -26,6 +26,10 @@ def _as_layer_matrices(kernels, name):
 
 
 def _unit_rows(matrix):
+    # Divided by the largest entry first: the norms of kernels of scale 1e200
+    # (or 1e-200) would overflow (underflow) and lose the direction.
+    largest = np.max(np.abs(matrix), axis=1, keepdims=True)
+    matrix = np.divide(matrix, largest, out=np.zeros_like(matrix), where=largest > 0)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     # A zero kernel has no direction: it matches nothing (|cos| = 0).
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)

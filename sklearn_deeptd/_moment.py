@@ -1,13 +1,26 @@
-"""The DeepTD moment: the data tensor T = mean((y - mean y) * X(x)).
+"""The DeepTD moment: where the data tensor T = mean((y - mean y) * X(x)) is formed.
 
 X(x) is the input tensorised by the network's patch structure:
 ``X(x)[i_1, ..., i_D] = x[i_1 + d_1 i_2 + d_1 d_2 i_3 + ...]``. Because the
-tensorisation is linear, T is ``X.T @ y_c / n`` reshaped: one pass over the data.
+tensorisation is linear, T is ``X.T @ (w (y - mean y)) / sum w`` reshaped: one
+pass over the data.
+
+Every way into a fit reads its rows through :func:`block_statistics`, which
+reduces a block of rows to a :class:`MomentStatistics`: the moment and the
+statistics of ``y`` and of the weights, in units that cannot overflow. Blocks
+merge exactly (:func:`merge_statistics`), so one block (``fit``), a stream of
+batches (``partial_fit``) and the chunks of a dask array give the same moment
+to rounding.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
-from sklearn.utils._array_api import get_namespace
-from sklearn.utils.validation import assert_all_finite
+from sklearn.utils._array_api import get_namespace, get_namespace_and_device
+
+from ._array_api import float_dtype, to_numpy
+from ._scales import normalised_sample_weight
+from ._validation import assert_finite
 
 # C-ordered float32 inputs are read in blocks of this many rows: the BLAS
 # kernel for that layout adds the rows one after another in float32 (relative
@@ -23,6 +36,11 @@ FLOAT32_BLOCK_ROWS = 2**20
 # Rows checked at once when the moment reveals a non-finite value.
 CHECK_BLOCK_ROWS = 2**12
 
+# Below smallest_normal ** 0.65 (1e-200 in float64, 1e-25 in float32) the
+# direct variance may lose digits to underflow; the targets are then scaled by
+# their largest magnitude first.
+_DIRECT_VARIANCE_EXPONENT = 0.65
+
 
 def tensorize(vector, kernel_sizes):
     """Reshape a vector of length ``prod(kernel_sizes)`` into the input tensor.
@@ -37,88 +55,6 @@ def tensorize(vector, kernel_sizes):
     return xp.permute_dims(xp.reshape(vector, tuple(kernel_sizes)[::-1]), reversed_axes)
 
 
-# Below smallest_normal ** 0.65 (1e-200 in float64, 1e-25 in float32) the
-# direct variance may lose digits to underflow; the targets are then scaled by
-# their largest magnitude first.
-_DIRECT_VARIANCE_EXPONENT = 0.65
-
-
-def _centred(xp, y, sample_weight, magnitude):
-    """Mean, variance and centred copy of ``y / magnitude`` (two-pass centring:
-    the second pass removes the rounding left in the first mean)."""
-    unit = y if magnitude == 1.0 else y / magnitude
-    if sample_weight is None:
-        mean = xp.mean(unit)
-        centred = unit - mean
-        correction = xp.mean(centred)
-        centred -= correction
-        variance = centred @ centred / centred.shape[0]
-    else:
-        mean = sample_weight @ unit
-        centred = unit - mean
-        correction = sample_weight @ centred
-        centred -= correction
-        variance = (sample_weight * centred) @ centred
-    return float(mean + correction), float(variance), centred
-
-
-def standardised_multipliers(y, sample_weight, *, center=True, dtype=np.float64):
-    """Mean and standard deviation of ``y``, and the moment's row multipliers.
-
-    The DeepTD moment of standardised targets is ``X.T @ v`` with
-    ``v_i = w_i (y_i - c) / std(y)``, ``c`` the weighted mean of ``y`` when
-    ``center`` is true (DeepTD), else 0 (NaiveTD). Computed in a few passes
-    over ``y`` (directly when that is safe, else on ``y / max|y|`` so that
-    squares cannot overflow or underflow), in the namespace and on the device
-    of ``y``.
-
-    Parameters
-    ----------
-    y : array of shape (n_samples,)
-        Finite float targets.
-    sample_weight : array of shape (n_samples,) or None
-        Weights summing to one; None weighs every sample equally.
-    center : bool, default=True
-        Centre ``y`` in the multipliers.
-    dtype : dtype, default=np.float64
-        dtype of the multipliers (that of X, for the product).
-
-    Returns
-    -------
-    mean, std : float
-        Weighted mean and (population) standard deviation of ``y``.
-    multipliers : array of shape (n_samples,) or None
-        ``v``; None when the targets are constant (nothing to learn).
-    """
-    xp, _ = get_namespace(y)
-    magnitude = 1.0
-    with np.errstate(all="ignore"):
-        mean, variance, centred = _centred(xp, y, sample_weight, magnitude)
-    smallest = float(xp.finfo(y.dtype).smallest_normal) ** _DIRECT_VARIANCE_EXPONENT
-    if not (np.isfinite(mean) and smallest < variance < np.inf):
-        magnitude = float(xp.max(xp.abs(y)))
-        if magnitude == 0:
-            return 0.0, 0.0, None
-        mean, variance, centred = _centred(xp, y, sample_weight, magnitude)
-    unit_scale = float(np.sqrt(max(variance, 0.0)))
-    y_mean, y_scale = mean * magnitude, unit_scale * magnitude
-    if targets_are_constant(y_mean, y_scale):
-        return y_mean, y_scale, None
-    base = centred if center else y if magnitude == 1.0 else y / magnitude
-    if sample_weight is None:
-        factor = 1.0 / (y.shape[0] * unit_scale)
-    else:
-        factor = sample_weight / unit_scale
-    if not isinstance(base, np.ndarray):
-        return y_mean, y_scale, xp.astype(base * factor, dtype)
-    # In place where possible; straight into float32 for float32 X (the
-    # product runs in X's dtype).
-    reuse = base is not y and np.dtype(dtype) == base.dtype
-    multipliers = base if reuse else np.empty(y.shape[0], dtype=dtype)
-    np.multiply(base, factor, out=multipliers)
-    return y_mean, y_scale, multipliers
-
-
 def targets_are_constant(mean, scale):
     """Whether targets of this weighted mean and standard deviation are constant
     to rounding (nothing to learn from them)."""
@@ -128,23 +64,26 @@ def targets_are_constant(mean, scale):
 def cross_product(X, v):
     """``X.T @ v`` in one pass over ``X``, without copying it.
 
-    ``X`` may be float64 or float32, C- or F-ordered. ``v`` is cast to the dtype
-    of ``X`` (a length-n vector; casting ``X`` instead would copy it) and the
-    product runs in BLAS. C-ordered float32 inputs are read in blocks of
-    ``FLOAT32_BLOCK_ROWS`` rows whose products are summed in float64.
+    ``v`` is cast to the dtype of ``X`` (a length-n vector; casting ``X``
+    instead would copy it). NumPy runs the product in BLAS, C-ordered float32
+    inputs in blocks of ``FLOAT32_BLOCK_ROWS`` rows whose products are summed
+    in float64; other namespaces run it on X's device.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : array of shape (n_samples, n_features)
         Inputs, float64 or float32.
-    v : ndarray of shape (n_samples,) or (n_samples, k)
+    v : array of shape (n_samples,) or (n_samples, k)
         Multipliers of the rows (``k`` columns read ``X`` once for all).
 
     Returns
     -------
-    product : ndarray of shape (n_features,) or (n_features, k)
-        ``X.T @ v`` in float64.
+    product : array of shape (n_features,) or (n_features, k)
+        ``X.T @ v`` in the widest float of X's device (float64 for NumPy).
     """
+    if not isinstance(X, np.ndarray):
+        xp, _, device = get_namespace_and_device(X)
+        return xp.astype(X.T @ xp.astype(v, X.dtype), float_dtype(xp, device))
     v = np.asarray(v, dtype=X.dtype)
     # Non-finite entries of X are reported by check_finite_product.
     with np.errstate(invalid="ignore", over="ignore"):
@@ -166,67 +105,336 @@ def check_finite_product(X, v, product, estimator_name=None):
     in a row with ``v != 0`` makes it non-finite, so only a non-finite
     product, or rows with ``v == 0`` (which a BLAS may skip), need a look at
     ``X`` itself. This replaces the separate pass over ``X`` that
-    ``check_array`` would make. Any array API namespace: NumPy rows are
-    checked in blocks of ``CHECK_BLOCK_ROWS``.
+    ``check_array`` would make. Any array API namespace; rows are checked in
+    blocks of ``CHECK_BLOCK_ROWS``.
     """
-    xp, _ = get_namespace(X)
+    xp, _, device = get_namespace_and_device(X)
     finite = bool(xp.all(xp.isfinite(product)))
     if finite:
         zero = v == 0
-        if isinstance(X, np.ndarray):
-            rows = np.flatnonzero(zero)
-            starts = range(0, rows.size, CHECK_BLOCK_ROWS)
-            blocks = (X[rows[start : start + CHECK_BLOCK_ROWS]] for start in starts)
-        else:
-            blocks = [X[zero, ...]] if bool(xp.any(zero)) else []
+        # Row indices on the host (a boolean mask with further indices is not
+        # portable across namespaces), only when there are such rows.
+        rows = np.flatnonzero(to_numpy(zero, xp)) if bool(xp.any(zero)) else []
+        rows = np.asarray(rows, dtype=np.intp)
     else:
-        n_rows = X.shape[0]
-        starts = range(0, n_rows, CHECK_BLOCK_ROWS)
-        # Stops within bounds: the array API leaves larger ones unspecified.
-        blocks = (
-            X[start : min(start + CHECK_BLOCK_ROWS, n_rows), ...] for start in starts
-        )
-    for block in blocks:
-        assert_all_finite(block, input_name="X", estimator_name=estimator_name)
+        rows = np.arange(X.shape[0])
+    for start in range(0, rows.size, CHECK_BLOCK_ROWS):
+        block = rows[start : start + CHECK_BLOCK_ROWS]
+        if isinstance(X, np.ndarray):
+            values = X[block]
+        else:
+            values = xp.take(X, xp.asarray(block, device=device), axis=0)
+        assert_finite(values, "X", estimator_name)
     if not finite:
         raise ValueError(
             "The moment X.T @ y overflowed although X and y are finite; rescale X or y."
         )
 
 
-def moment_vector(X, y, sample_weight, *, center=True):
-    """Weighted cross moment ``sum_i w_i (y_i - c) x_i / sum_i w_i`` of length p.
+@dataclass(frozen=True)
+class MomentStatistics:
+    """The moment of a block of rows and the statistics of its targets and weights.
 
-    ``c`` is the weighted mean of ``y`` when ``center`` is true (DeepTD), else 0
-    (NaiveTD). Centring ``y`` alone is enough: it makes the moment the
-    cross-covariance of x and y, without touching ``X``.
+    Every quantity is kept in units that cannot overflow: weights relative to
+    the largest, ``y`` relative to a scale of its deviations, ``x`` averaged
+    with weights summing to one.
+
+    Attributes
+    ----------
+    n_rows : int
+        Rows read.
+    weight_unit : float
+        Largest weight (0 when every weight is zero).
+    weight_total : float
+        Sum of the weights divided by ``weight_unit``.
+    y_mean : float
+        Weighted mean of ``y``.
+    y_unit : float
+        A scale of the deviations of ``y`` from its mean (the standard
+        deviation for one block).
+    y_spread : float
+        Weighted standard deviation of ``y`` divided by ``y_unit``.
+    centred : bool
+        Whether ``moment`` is taken about ``y_mean`` (else about 0).
+    moment : array of shape (n_features,)
+        ``sum_i p_i (y_i - c) x_i / y_unit`` with ``p`` the weights summing to
+        one and ``c`` the mean or 0; in X's namespace.
+    x_mean : array of shape (n_features,) or None
+        ``sum_i p_i x_i``; None when the block was read for one product only
+        (it cannot be merged then).
     """
-    total = sample_weight.sum()
-    offset = sample_weight @ y / total if center else 0.0
-    return cross_product(X, sample_weight * (y - offset)) / total
+
+    n_rows: int
+    weight_unit: float
+    weight_total: float
+    y_mean: float
+    y_unit: float
+    y_spread: float
+    centred: bool
+    moment: object
+    x_mean: object = None
+
+    @property
+    def y_std(self):
+        """Weighted standard deviation of ``y``."""
+        return self.y_unit * self.y_spread
+
+    def standardised_moment(self, *, center, x_scale):
+        """The moment of the standardised data, ``(y - c) / std(y)`` and
+        ``X / x_scale``, with ``c`` the mean of ``y`` (``center``) or 0.
+
+        Computed without overflow for any scale of X and y (each term is
+        divided before it is multiplied). ``None`` for constant targets.
+        """
+        if targets_are_constant(self.y_mean, self.y_std):
+            return None
+        moment = self.moment / x_scale * (1.0 / self.y_spread)
+        shift = (self.y_mean if self.centred else 0.0) - (
+            self.y_mean if center else 0.0
+        )
+        if shift == 0:
+            return moment
+        if self.x_mean is None:
+            raise ValueError("The statistics of one product hold no mean of X.")
+        return moment + self.x_mean / x_scale * (shift / self.y_std)
+
+    def to_row(self):
+        """The statistics as one NumPy row (for dask's ``map_blocks``)."""
+        head = [
+            self.n_rows,
+            self.weight_unit,
+            self.weight_total,
+            self.y_mean,
+            self.y_unit,
+            self.y_spread,
+        ]
+        moment = np.asarray(to_numpy(self.moment), dtype=np.float64)
+        x_mean = np.asarray(to_numpy(self.x_mean), dtype=np.float64)
+        return np.concatenate([head, x_mean, moment])[None, :]
+
+    @classmethod
+    def from_row(cls, row):
+        """Inverse of :meth:`to_row` (mergeable statistics)."""
+        n_features = (row.shape[0] - 6) // 2
+        return cls(
+            n_rows=int(row[0]),
+            weight_unit=float(row[1]),
+            weight_total=float(row[2]),
+            y_mean=float(row[3]),
+            y_unit=float(row[4]),
+            y_spread=float(row[5]),
+            centred=True,
+            moment=row[6 + n_features :].copy(),
+            x_mean=row[6 : 6 + n_features].copy(),
+        )
 
 
-def moment_tensor(X, y, kernel_sizes, sample_weight=None, *, center=True):
-    """The DeepTD moment tensor of shape ``kernel_sizes``.
+def _target_deviations(xp, y, share):
+    """Mean, standard deviation and deviations of ``y`` in units of ``magnitude``.
+
+    ``share`` is a vector of weights summing to one, or a float (equal
+    weights). The direct computation is used when it is safe, else ``y`` is
+    first divided by its largest magnitude so that squares cannot overflow or
+    underflow; the second pass removes the rounding of the first mean.
+    Returns ``(mean, std, deviations, unit_values, magnitude)`` where
+    ``deviations = (y - mean) / magnitude`` and ``unit_values = y / magnitude``.
+    """
+
+    def centred(magnitude):
+        unit = y if magnitude == 1.0 else y / magnitude
+        if isinstance(share, float):
+            mean = xp.mean(unit)
+            deviations = unit - mean
+            correction = xp.mean(deviations)
+            deviations -= correction
+            variance = deviations @ deviations * share
+        else:
+            mean = share @ unit
+            deviations = unit - mean
+            correction = share @ deviations
+            deviations -= correction
+            variance = (share * deviations) @ deviations
+        return float(mean + correction), float(variance), deviations, unit
+
+    magnitude = 1.0
+    with np.errstate(all="ignore"):
+        mean, variance, deviations, unit = centred(magnitude)
+    smallest = float(xp.finfo(y.dtype).smallest_normal) ** _DIRECT_VARIANCE_EXPONENT
+    if not (np.isfinite(mean) and smallest < variance < np.inf):
+        magnitude = float(xp.max(xp.abs(y))) if y.shape[0] else 0.0
+        if magnitude == 0:
+            return 0.0, 0.0, y, y, 1.0
+        mean, variance, deviations, unit = centred(magnitude)
+    std = float(np.sqrt(max(variance, 0.0)))
+    return mean * magnitude, std * magnitude, deviations, unit, magnitude
+
+
+def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=None):
+    """Reduce a block of rows to its :class:`MomentStatistics`, in one pass over X.
+
+    The pass is the product ``X.T @ V`` (see :func:`cross_product`), which also
+    checks that ``X`` is finite (see :func:`check_finite_product`). With
+    ``center=None`` ``V`` has two columns, the weights and the centred
+    multipliers, and the statistics can be merged with others
+    (:func:`merge_statistics`); with ``center`` True (DeepTD) or False
+    (NaiveTD) ``V`` is the one column of multipliers that moment needs, which
+    halves the cost of reading X, and the statistics stand alone.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-        Inputs, ``n_features == prod(kernel_sizes)``.
-    y : ndarray of shape (n_samples,)
-        Targets.
-    kernel_sizes : tuple of int
-        Kernel size of each layer, input layer first.
-    sample_weight : ndarray of shape (n_samples,), default=None
-        Non-negative weights; ``None`` weighs every sample equally.
-    center : bool, default=True
-        Centre ``y`` (DeepTD) or not (the NaiveTD baseline).
+    X : array of shape (n_samples, n_features)
+        Inputs, float64 or float32, any memory order (never copied); any array
+        API namespace.
+    y : array of shape (n_samples,)
+        Finite targets, in X's namespace.
+    sample_weight : array of shape (n_samples,) or None
+        Finite, non-negative weights; None weighs every row equally.
+    center : bool or None, default=None
+        See above.
+    estimator_name : str, default=None
+        Named in the error raised for non-finite X.
 
     Returns
     -------
-    T : ndarray of shape kernel_sizes
-        The moment tensor.
+    statistics : MomentStatistics
     """
+    xp, _, device = get_namespace_and_device(X)
+    dtype = float_dtype(xp, device)
+    n_rows = X.shape[0]
+    y = xp.astype(y, dtype)
     if sample_weight is None:
-        sample_weight = np.ones(X.shape[0])
-    return tensorize(moment_vector(X, y, sample_weight, center=center), kernel_sizes)
+        weight_unit, weight_total = 1.0, float(n_rows)
+        share = 1.0 / n_rows
+    else:
+        sample_weight = xp.astype(sample_weight, dtype)
+        weight_unit = float(xp.max(sample_weight)) if n_rows else 0.0
+        if not weight_unit > 0:
+            return _weightless_statistics(X, sample_weight, center, estimator_name)
+        weight_total = float(xp.sum(sample_weight / weight_unit))
+        share = normalised_sample_weight(sample_weight)
+    mean, std, deviations, unit_values, magnitude = _target_deviations(xp, y, share)
+    constant = targets_are_constant(mean, std)
+
+    def shares():
+        if isinstance(share, float):
+            return xp.full(n_rows, share, dtype=dtype, device=device)
+        return share
+
+    if constant:
+        # No moment to form; the weights still read X once, to check it.
+        weights = shares()
+        product = cross_product(X, weights)
+        check_finite_product(X, weights, product, estimator_name)
+        moment = xp.zeros_like(product)
+        x_mean = product if center is None else None
+    else:
+        # v = p (y - c) / std with p the weights summing to one: |v| stays small
+        # whatever the scale of y, so X.T @ v cannot overflow before X does.
+        multipliers = unit_values if center is False else deviations
+        multipliers *= share
+        multipliers *= magnitude / std
+        if center is None:
+            weights = shares()
+            product = cross_product(X, xp.stack([weights, multipliers], axis=1))
+            check_finite_product(X, weights, product, estimator_name)
+            x_mean, moment = product[:, 0], product[:, 1]
+        else:
+            moment = cross_product(X, multipliers)
+            check_finite_product(X, multipliers, moment, estimator_name)
+            x_mean = None
+    return MomentStatistics(
+        n_rows=n_rows,
+        weight_unit=weight_unit,
+        weight_total=weight_total,
+        y_mean=mean,
+        y_unit=std,
+        y_spread=0.0 if constant else 1.0,
+        centred=center is not False,
+        moment=moment,
+        x_mean=x_mean,
+    )
+
+
+def _weightless_statistics(X, sample_weight, center, estimator_name):
+    """Statistics of a block whose weights are all zero: it adds nothing to a
+    merge, but its X must still be finite."""
+    xp, _, device = get_namespace_and_device(X)
+    zeros = xp.zeros(X.shape[1], dtype=sample_weight.dtype, device=device)
+    check_finite_product(X, sample_weight, zeros, estimator_name)
+    return MomentStatistics(
+        n_rows=X.shape[0],
+        weight_unit=0.0,
+        weight_total=0.0,
+        y_mean=0.0,
+        y_unit=0.0,
+        y_spread=0.0,
+        centred=center is not False,
+        moment=zeros,
+        x_mean=zeros if center is None else None,
+    )
+
+
+def merge_statistics(blocks):
+    """The statistics of the union of blocks of rows, exactly (to rounding).
+
+    The parallel formulas of Chan et al., in the units of
+    :class:`MomentStatistics`: block ``k`` with weight share ``q_k``, mean
+    ``m_k`` and deviation scale ``u_k`` sits ``d_k = m_k - m`` from the merged
+    mean ``m``, so with a merged scale ``U >= u_k, |d_k|``
+
+    - ``var / U^2 = sum_k q_k ((u_k s_k / U)^2 + (d_k / U)^2)``,
+    - ``moment = sum_k q_k (moment_k u_k / U + (d_k / U) x_mean_k)``,
+
+    every ratio at most 1: no overflow whatever the scales of the blocks.
+    Blocks of zero weight add only their row counts.
+
+    Parameters
+    ----------
+    blocks : list of MomentStatistics
+        Mergeable statistics (read with ``center=None``), NumPy arrays.
+
+    Returns
+    -------
+    statistics : MomentStatistics
+    """
+    n_rows = sum(block.n_rows for block in blocks)
+    blocks = [block for block in blocks if block.weight_total > 0] or blocks[:1]
+    units = np.array([block.weight_unit for block in blocks])
+    weight_unit = float(units.max())
+    if not weight_unit > 0:
+        return MomentStatistics(
+            n_rows, 0.0, 0.0, 0.0, 0.0, 0.0, True, blocks[0].moment, blocks[0].x_mean
+        )
+    totals = np.array([b.weight_total for b in blocks]) * (units / weight_unit)
+    weight_total = float(totals.sum())
+    shares = totals / weight_total
+    means = np.array([block.y_mean for block in blocks])
+    largest = float(np.max(np.abs(means)))
+    scale = largest if largest > 0 else 1.0
+    mean = float(shares @ (means / scale)) * scale
+    offsets = (means / scale - mean / scale) * scale
+    y_units = np.array([block.y_unit for block in blocks])
+    y_unit = float(max(y_units.max(), np.max(np.abs(offsets))))
+    x_means = np.stack([block.x_mean for block in blocks])
+    x_mean = shares @ x_means
+    if y_unit == 0:
+        return MomentStatistics(
+            n_rows, weight_unit, weight_total, mean, 0.0, 0.0, True,
+            np.zeros_like(x_mean), x_mean,
+        )  # fmt: skip
+    ratios, shifts = y_units / y_unit, offsets / y_unit
+    spreads = np.array([block.y_spread for block in blocks]) * ratios
+    y_spread = float(np.sqrt(shares @ (spreads**2 + shifts**2)))
+    moments = np.stack([block.moment for block in blocks])
+    moment = (shares * ratios) @ moments + (shares * shifts) @ x_means
+    return MomentStatistics(
+        n_rows=n_rows,
+        weight_unit=weight_unit,
+        weight_total=weight_total,
+        y_mean=mean,
+        y_unit=y_unit,
+        y_spread=y_spread,
+        centred=True,
+        moment=moment,
+        x_mean=x_mean,
+    )

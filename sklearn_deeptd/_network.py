@@ -12,8 +12,41 @@ on the device of ``X`` (NumPy, or under array API dispatch CuPy, PyTorch, ...),
 with kernels of the same namespace.
 """
 
+import warnings
+from typing import NamedTuple
+
 import numpy as np
-from sklearn.utils._array_api import _is_numpy_namespace, get_namespace
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    get_namespace,
+    get_namespace_and_device,
+)
+
+from ._array_api import float_dtype
+
+# predict evaluates the network on blocks of this many rows.
+PREDICT_BLOCK_ROWS = 2**12
+
+# Rows whose entries, divided by the input scale, exceed this are evaluated
+# at a power-of-two scale (see network_output): far from overflow, and exact.
+_SAFE_INPUT_MAGNITUDE = 2.0**400
+
+
+class Network(NamedTuple):
+    """A network's parameters: ``intercept + branches(X) @ weights``."""
+
+    kernels: list
+    weights: object
+    intercept: float
+
+
+def random_unit_kernels(kernel_sizes, rank, random_state):
+    """Kernels with standard Gaussian entries, each row normalised to unit norm."""
+    kernels = []
+    for size in kernel_sizes:
+        kernel = random_state.standard_normal((rank, size))
+        kernels.append(kernel / np.linalg.norm(kernel, axis=1, keepdims=True))
+    return kernels
 
 
 def _layer_sizes(kernels):
@@ -50,7 +83,7 @@ def _spread_to_blocks(xp, delta, kernel):
     return delta[:, :, None, :] * xp.reshape(kernel.T, (1, 1, size, n_branches))
 
 
-def forward(X, kernels, activations, *, return_cache=False):
+def forward(X, kernels, activations, *, return_cache=False, row_scale=None):
     """Evaluate every branch of the network on the rows of ``X``.
 
     Parameters
@@ -64,6 +97,12 @@ def forward(X, kernels, activations, *, return_cache=False):
     return_cache : bool, default=False
         Also return the pre-activations of every layer, which :func:`backward`
         needs.
+    row_scale : array of shape (n_samples,), default=None
+        Evaluate the network at ``row_scale[:, None] * X`` instead. Layers with
+        positively homogeneous activations carry the factor along, and the
+        first other layer applies it to its pre-activations, so that rows
+        whose entries would overflow in the first products are evaluated
+        correctly (powers of two keep it exact).
 
     Returns
     -------
@@ -77,17 +116,25 @@ def forward(X, kernels, activations, *, return_cache=False):
     n_samples = X.shape[0]
     sizes = _layer_sizes(kernels)
     n_branches = kernels[0].shape[0]
-    # Layer 1 reads X once for all branches: one (n * p_1, d_1) @ (d_1, r) product.
-    blocks = xp.reshape(X, (-1, sizes[0]))
-    pre = xp.reshape(blocks @ kernels[0].T, (n_samples, -1, n_branches))
-    cache = [pre]
-    hidden = activations[0].function(pre)
-    for kernel, size, activation in zip(kernels[1:], sizes[1:], activations[1:]):
-        grouped = xp.reshape(hidden, (n_samples, -1, size, n_branches))
-        pre = _contract_blocks(xp, grouped, kernel)
+    cache = []
+    hidden = X
+    for layer, (kernel, activation) in enumerate(zip(kernels, activations)):
+        if layer == 0:
+            # Layer 1 reads X once for all branches: one (n p_1, d_1) @ (d_1, r)
+            # product.
+            blocks = xp.reshape(X, (-1, sizes[0]))
+            pre = xp.reshape(blocks @ kernel.T, (n_samples, -1, n_branches))
+        else:
+            grouped = xp.reshape(hidden, (n_samples, -1, sizes[layer], n_branches))
+            pre = _contract_blocks(xp, grouped, kernel)
+        if row_scale is not None and not activation.positively_homogeneous:
+            pre = pre * row_scale[:, None, None]
+            row_scale = None
         cache.append(pre)
         hidden = activation.function(pre)
     outputs = hidden[:, 0, :]
+    if row_scale is not None:
+        outputs = outputs * row_scale[:, None]
     if return_cache:
         return outputs, cache
     return outputs
@@ -137,3 +184,64 @@ def backward(X, kernels, activations, cache, output_gradient):
 def predict_network(X, kernels, weights, intercept, activations):
     """Network output ``intercept + sum_j weights[j] * branch_j(X)``."""
     return forward(X, kernels, activations) @ weights + intercept
+
+
+def _power_of_two_row_scale(xp, X, input_scale):
+    """Per-row powers of two near each row's largest magnitude, or None when
+    no row is large enough against ``input_scale`` to need one."""
+    largest = xp.max(xp.abs(X), axis=1)
+    if not bool(xp.any(largest > _SAFE_INPUT_MAGNITUDE * input_scale)):
+        return None
+    # floor, not ceil: 2 ** ceil(log2(1e308)) overflows.
+    return 2.0 ** xp.floor(xp.log2(xp.where(largest > 1.0, largest, 1.0)))
+
+
+def network_output(X, kernels, weights, intercept, activations, input_scale=1.0):
+    """Evaluate a fitted network on the rows of ``X``, in blocks, in X's namespace.
+
+    The kernels act on X itself; the first layer is evaluated as
+    ``(X / input_scale) @ (kernels[0] * input_scale)``, with ``input_scale``
+    the scale of the training data, so that X of any scale (1e-300 to 1e300)
+    meets kernels of unit scale. Each block is converted to the
+    widest float of X's device (C-ordered float64 for NumPy), so the extra
+    memory stays that of one block. Rows whose entries are huge against the
+    input scale are divided by a power of two first (see :func:`forward`), so
+    that finite inputs near the largest float give the network's value, not
+    NaN; when that value itself overflows, a ``RuntimeWarning`` says so.
+    """
+    xp, _, device = get_namespace_and_device(X)
+    dtype = float_dtype(xp, device)
+    kernels = [xp.asarray(kernel, dtype=dtype, device=device) for kernel in kernels]
+    kernels[0] = kernels[0] * input_scale
+    weights = xp.asarray(weights, dtype=dtype, device=device)
+    blocks = []
+    for start in range(0, X.shape[0], PREDICT_BLOCK_ROWS):
+        stop = min(start + PREDICT_BLOCK_ROWS, X.shape[0])
+        block = X[start:stop, ...]
+        if isinstance(block, np.ndarray):
+            block = np.ascontiguousarray(block, dtype=np.float64)
+        else:
+            block = xp.astype(block, dtype)
+        row_scale = _power_of_two_row_scale(xp, block, input_scale)
+        if row_scale is not None:
+            block = block / row_scale[:, None]
+        # The division by the input scale after the power of two: both exact
+        # up to one rounding, and neither overflows.
+        block = block / input_scale
+        # Overflow here is that of the network's value: reported below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            outputs = forward(block, kernels, activations, row_scale=row_scale)
+            blocks.append(outputs @ weights + intercept)
+    if not blocks:
+        return xp.zeros(0, dtype=dtype, device=device)
+    y_pred = xp.concat(blocks) if len(blocks) > 1 else blocks[0]
+    overflowed = int(xp.sum(xp.astype(~xp.isfinite(y_pred), xp.int64)))
+    if overflowed:
+        warnings.warn(
+            f"The network's output overflows the floating-point range on "
+            f"{overflowed} of {y_pred.shape[0]} rows of X (their predictions are "
+            "infinite or NaN): X is far larger than the data the model was "
+            "fitted on.",
+            RuntimeWarning,
+        )
+    return y_pred

@@ -1,4 +1,4 @@
-"""Local refinement: least squares over every kernel, branch weight and intercept.
+"""Where the gradient is: least squares over every kernel, weight and intercept.
 
 The loss is ``0.5 * sum_i w_i (f(x_i) - y_i)^2`` with weights summing to one; its
 gradient comes from the hand-written backward pass in :mod:`._network`, and
@@ -8,12 +8,23 @@ only the parameter vector, of ``sum(kernel_sizes) * rank + rank + 1``
 numbers, travels to the host for L-BFGS.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.utils._array_api import device, get_namespace_and_device
 
 from ._array_api import to_numpy
-from ._network import backward, forward
+from ._network import Network, backward, forward
+
+
+class Refinement(NamedTuple):
+    """A refined network and how L-BFGS got there."""
+
+    network: Network
+    loss: float
+    n_iter: int
+    hit_max_iter: bool
 
 
 def pack(kernels, weights, intercept, xp=np):
@@ -56,32 +67,36 @@ def squared_loss_and_gradient(theta, X, y, sample_weight, kernel_shapes, activat
     return loss, np.asarray(to_numpy(gradient, xp), dtype=np.float64)
 
 
-def refine(
-    X,
-    y,
-    sample_weight,
-    kernels,
-    weights,
-    intercept,
-    activations,
-    *,
-    max_iter,
-    tol,
-    verbose=0,
-):
-    """Minimise the squared loss with L-BFGS from the given network.
+def refine(rows, start, activations, *, max_iter, tol, verbose=0):
+    """Minimise the squared loss on ``rows`` with L-BFGS from the ``start`` network.
 
-    Returns the refined ``(kernels, weights, intercept)``, the number of
-    iterations, whether L-BFGS stopped because it reached ``max_iter``, and the
-    final loss.
+    Parameters
+    ----------
+    rows : Rows
+        Inputs, targets and weights summing to one, in any namespace.
+    start : Network
+        The starting network, in the rows' namespace.
+    activations : list of Activation
+        One per layer.
+    max_iter, tol : int, float
+        L-BFGS's iteration budget and its tolerance on the loss decrease and
+        the gradient.
+    verbose : int, default=0
+        Print a line when positive.
+
+    Returns
+    -------
+    refinement : Refinement
+        The refined network (NumPy), its loss, the iterations, and whether
+        L-BFGS stopped on ``max_iter``.
     """
-    kernel_shapes = [tuple(k.shape) for k in kernels]
-    xp, _, _ = get_namespace_and_device(X)
-    start = np.asarray(to_numpy(pack(kernels, weights, intercept, xp), xp), float)
+    kernel_shapes = [tuple(k.shape) for k in start.kernels]
+    xp, _, _ = get_namespace_and_device(rows.X)
+    theta = np.asarray(to_numpy(pack(*start, xp), xp), float)
     result = minimize(
         squared_loss_and_gradient,
-        start,
-        args=(X, y, sample_weight, kernel_shapes, activations),
+        theta,
+        args=(*rows, kernel_shapes, activations),
         jac=True,
         method="L-BFGS-B",
         options={"maxiter": max_iter, "ftol": tol, "gtol": tol},
@@ -92,12 +107,5 @@ def refine(
             f"loss {result.fun:.3e} ({result.message})"
         )
     kernels, weights, intercept = unpack(result.x, kernel_shapes)
-    hit_max_iter = result.status == 1
-    return (
-        kernels,
-        weights.copy(),
-        float(intercept),
-        result.nit,
-        hit_max_iter,
-        float(result.fun),
-    )
+    network = Network(kernels, weights.copy(), float(intercept))
+    return Refinement(network, float(result.fun), result.nit, result.status == 1)

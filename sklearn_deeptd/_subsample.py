@@ -13,10 +13,14 @@ pass), 5.8 ms in runs of 16 and 4.0 ms in runs of 32 (3.2 ms in runs of 64,
 at half the number of independent runs).
 """
 
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import numpy as np
 from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
 from ._array_api import float_dtype, take_rows, to_numpy
+from ._scales import normalised_sample_weight
 
 # Consecutive rows drawn together (aligned: run k holds rows 32k to 32k + 31).
 RUN_ROWS = 32
@@ -61,6 +65,24 @@ def ordered_runs(n_samples, size, random_state):
     return rows[rows < n_samples][:size]
 
 
+@dataclass(frozen=True)
+class SubsamplePlan:
+    """Where the subsamples come from.
+
+    Attributes
+    ----------
+    pool_rows : slice or ndarray
+        Sorted rows of X gathered into the pool (``slice(None)``: every row).
+    search, refine : slice or ndarray
+        Positions, inside the pool, of the sign-search and refinement rows
+        (``slice(None)``: the whole pool).
+    """
+
+    pool_rows: object
+    search: object
+    refine: object
+
+
 def subsample_plan(n_samples, sizes, random_state):
     """Nested subsamples of the given sizes, and the pool that holds them all.
 
@@ -86,6 +108,20 @@ def subsample_plan(n_samples, sizes, random_state):
     return pool_rows, positions
 
 
+def plan_subsamples(n_samples, sample_weight, sizes, random_state):
+    """The :class:`SubsamplePlan` of the sign-search and refinement subsamples.
+
+    ``sizes`` is ``(search_size, refine_size)``; both are drawn among the rows
+    of positive weight (see :func:`rows_with_weight`), from ``random_state``.
+    """
+    weighted = rows_with_weight(sample_weight)
+    n_candidates = n_samples if weighted is None else weighted.size
+    pool_rows, (search, refine) = subsample_plan(n_candidates, sizes, random_state)
+    if weighted is not None:
+        pool_rows = weighted[pool_rows]
+    return SubsamplePlan(pool_rows, search, refine)
+
+
 def rows_with_weight(sample_weight):
     """Indices of the rows of positive weight, or None when every row has one
     (or ``sample_weight`` is None).
@@ -107,8 +143,22 @@ def rows_with_weight(sample_weight):
     return np.flatnonzero(to_numpy(positive))
 
 
+class Rows(NamedTuple):
+    """Rows of X with their targets and sample weights, in one namespace."""
+
+    X: object
+    y: object
+    weight: object
+
+    def take(self, positions):
+        """The rows at ``positions`` (``slice(None)``: all of them, without a
+        copy), their weights normalised to sum to one."""
+        X, y, weight = (take_rows(array, positions) for array in self)
+        return Rows(X, y, normalised_sample_weight(weight))
+
+
 def gather_rows(X, y, sample_weight, rows):
-    """C-ordered float64 copies of the given rows of X, y and the weights.
+    """:class:`Rows` holding C-ordered float64 copies of the given rows.
 
     ``rows`` is ``slice(None)`` or sorted indices; ``sample_weight=None``
     gives unit weights. All rows of a C-ordered float64 X are X itself. Rows
@@ -125,7 +175,7 @@ def gather_rows(X, y, sample_weight, rows):
         ]
         if sample_weight is None:
             gathered.append(xp.ones(gathered[1].shape[0], dtype=dtype, device=device))
-        return tuple(gathered)
+        return Rows(*gathered)
     if X.flags.f_contiguous and not X.flags.c_contiguous:
         # Column by column: each column is read forwards, not n entries apart.
         X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
@@ -134,5 +184,5 @@ def gather_rows(X, y, sample_weight, rows):
         X_rows = np.ascontiguousarray(X if every_row else X[rows], dtype=np.float64)
     y_rows = np.asarray(y[rows], dtype=np.float64)
     if sample_weight is None:
-        return X_rows, y_rows, np.ones(y_rows.shape[0])
-    return X_rows, y_rows, np.asarray(sample_weight[rows], dtype=np.float64)
+        return Rows(X_rows, y_rows, np.ones(y_rows.shape[0]))
+    return Rows(X_rows, y_rows, np.asarray(sample_weight[rows], dtype=np.float64))

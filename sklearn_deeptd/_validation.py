@@ -1,12 +1,56 @@
-"""Checks at the estimator's boundary, and overflow-safe numerical helpers.
+"""Checks at the estimator's boundary, with the same words on every path.
 
-Kept apart from the data path of ``fit`` so that each check is one call there.
+Arrays in memory (NumPy, or any array API namespace under dispatch) go
+through scikit-learn's ``validate_data``; dask arrays are checked chunk by
+chunk with the same functions (:func:`check_targets`, :func:`check_weights`,
+and the finiteness check of the moment), so that a bad input raises the same
+error whichever way it came in. Finiteness of X is checked on the moment's
+product, not by ``validate_data``: one pass over X, not two.
 """
 
+import inspect
+from numbers import Integral, Real
+
 import numpy as np
-from sklearn.utils._array_api import get_namespace
+from sklearn.utils._array_api import get_namespace, move_to
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _check_y,
+    assert_all_finite,
+    validate_data,
+)
+
+from ._array_api import to_numpy
 
 _STRING_KINDS = "USV"
+
+# scikit-learn >= 1.9 refuses all-zero weights in _check_sample_weight unless
+# told otherwise; the summary refuses them itself, with one message for every
+# path (a partial_fit batch of zero weight is allowed).
+_ALLOW_ZERO_WEIGHTS = (
+    {"allow_all_zero_weights": True}
+    if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+    else {}
+)
+
+
+class StrictInterval(Interval):
+    """An :class:`~sklearn.utils._param_validation.Interval` that refuses
+    booleans (``True`` is an ``Integral``, but ``rank=True`` is a mistake)."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+def positive_int(low=1):
+    """Constraint: an int (not a bool) of at least ``low``."""
+    return StrictInterval(Integral, low, None, closed="left")
+
+
+def non_negative_real():
+    """Constraint: a real number (not a bool) of at least 0."""
+    return StrictInterval(Real, 0, None, closed="left")
 
 
 def _holds_strings(values):
@@ -62,106 +106,81 @@ def check_not_strings(value, name):
         )
 
 
-def normalised_sample_weight(sample_weight):
-    """Weights divided by their sum, computed without overflow.
+def assert_finite(values, input_name, estimator_name=None):
+    """scikit-learn's error for NaN or infinite values, in NumPy's words for
+    arrays of every namespace (checked where they live, brought to the host
+    only to be reported)."""
+    if not isinstance(values, np.ndarray):
+        xp, _ = get_namespace(values)
+        if bool(xp.all(xp.isfinite(values))):
+            return
+        values = to_numpy(values, xp)
+    assert_all_finite(values, input_name=input_name, estimator_name=estimator_name)
 
-    ``sample_weight`` is validated (finite, non-negative, not all zero), in
-    any array API namespace. Dividing by the largest weight first keeps the
-    sum finite for weights near the largest float (``np.full(n, 1e308)``),
-    whose plain sum overflows to inf and would turn every weight into 0 and
-    the fit into NaN.
-    """
-    xp, _ = get_namespace(sample_weight)
-    largest = float(xp.max(sample_weight))
-    if not largest > 0:
+
+def check_min_samples(shape, minimum, estimator_name):
+    """scikit-learn's error for too few samples, for arrays it does not read."""
+    if shape[0] < minimum:
         raise ValueError(
-            "sample_weight must contain at least one positive weight; all the "
-            "weights are zero."
+            f"Found array with {shape[0]} sample(s) (shape={tuple(shape)}) while a "
+            f"minimum of {minimum} is required by {estimator_name}."
         )
-    unit = sample_weight / largest
-    return unit / xp.sum(unit)
 
 
-def stable_norm(vector):
-    """Euclidean norm of ``vector`` without overflow or underflow of the squares."""
-    xp, _ = get_namespace(vector)
-    vector = xp.reshape(vector, (-1,))
-    largest = float(xp.max(xp.abs(vector))) if vector.shape[0] else 0.0
-    if not largest > 0:
-        return 0.0
-    return largest * float(xp.linalg.vector_norm(vector / largest))
+def check_targets(y, estimator_name):
+    """Targets as a finite 1-D array (what ``validate_data`` checks of y)."""
+    return _check_y(y, y_numeric=True, estimator=estimator_name)
 
 
-def _weighted_mean_square_norm(xp, X, sample_weight):
-    return float(sample_weight @ xp.sum(X * X, axis=1))
+def check_weights(sample_weight, X):
+    """Finite, non-negative float weights, one per row of X, or a scalar."""
+    return _check_sample_weight(
+        sample_weight, X, ensure_non_negative=True, **_ALLOW_ZERO_WEIGHTS
+    )
 
 
-def weighted_rms_row_norm(X, sample_weight):
-    """``sqrt(sum_i w_i ||x_i||^2)`` for weights summing to one, overflow-safe.
-
-    The plain computation is used when it is finite and clear of underflow; X
-    of huge (1e200) or tiny (1e-200) scale is first divided by its largest
-    entry. Any array API namespace.
-    """
-    xp, _ = get_namespace(X)
-    with np.errstate(over="ignore", under="ignore"):
-        rms = np.sqrt(_weighted_mean_square_norm(xp, X, sample_weight))
-    if np.isfinite(rms) and rms > 1e-140:
-        return float(rms)
-    largest = float(xp.max(xp.abs(X))) if X.shape[0] * X.shape[1] else 0.0
-    if not largest > 0:
-        return 0.0
-    unit = X / largest
-    return largest * float(np.sqrt(_weighted_mean_square_norm(xp, unit, sample_weight)))
+def _float_dtypes(namespace):
+    xp = np if namespace is None else namespace[0]
+    return [xp.float64, xp.float32]
 
 
-# Inputs whose root mean square entry lies outside this range are divided by it
-# before fitting: below ~1e-12 the branch outputs vanish against the intercept
-# column in the least-squares weights (the fit silently predicts the mean), and
-# above ~1e8 the refinement is badly conditioned and squares overflow.
-SAFE_INPUT_SCALE = (1e-6, 1e6)
+def validate_training_data(
+    estimator, X, y, sample_weight, *, reset, min_samples, namespace=None
+):
+    """Validated X (float64 or float32, never copied), y and weights (None
+    stays None: equal weights), in X's namespace (``namespace``: ``(xp,
+    device)`` of an array under array API dispatch, None for NumPy)."""
+    if namespace is None:
+        for value, name in ((X, "X"), (y, "y"), (sample_weight, "sample_weight")):
+            check_not_strings(value, name)
+    else:
+        # Everything follows X: targets and weights move to its namespace.
+        xp, device = namespace
+        y, sample_weight = move_to(y, sample_weight, xp=xp, device=device)
+        name = type(estimator).__name__
+        for value, input_name in ((y, "y"), (sample_weight, "sample_weight")):
+            if value is not None and value.ndim == 1:
+                assert_finite(value, input_name, name)
+    # scikit-learn's check sums X first; huge finite entries overflow that sum.
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, y = validate_data(
+            estimator,
+            X,
+            y,
+            dtype=_float_dtypes(namespace),
+            ensure_all_finite=False,
+            y_numeric=True,
+            ensure_min_samples=min_samples,
+            reset=reset,
+        )
+    if sample_weight is not None:
+        sample_weight = check_weights(sample_weight, X)
+    return X, y, sample_weight
 
 
-# Root mean square row norms are estimated on at most about this many rows:
-# only their order of magnitude is used.
-NORM_ESTIMATE_ROWS = 512
-
-
-def rms_row_norm_estimate(X_rows, weight_rows):
-    """Weighted root mean square row norm of about ``NORM_ESTIMATE_ROWS``
-    evenly spaced rows of ``X_rows`` (all of them when there are fewer).
-
-    ``weight_rows`` are the rows' sample weights in any scale; rows whose
-    weights are all zero count equally. Overflow-safe; non-finite only when the
-    rows are.
-    """
-    xp, _ = get_namespace(X_rows)
-    step = max(X_rows.shape[0] // NORM_ESTIMATE_ROWS, 1)
-    X_rows, weight_rows = X_rows[::step, ...], weight_rows[::step]
-    if not float(xp.max(weight_rows)) > 0:
-        weight_rows = xp.ones_like(weight_rows)
-    with np.errstate(all="ignore"):
-        return weighted_rms_row_norm(X_rows, normalised_sample_weight(weight_rows))
-
-
-def input_scale(X_rows, weight_rows):
-    """1.0, or the weighted root mean square entry of X when it is extreme.
-
-    ``X_rows`` are rows of X drawn across it (only the order of magnitude
-    matters: see :func:`rms_row_norm_estimate`) and ``weight_rows`` their
-    sample weights. X is not yet known to be finite here: a non-finite
-    estimate gives 1.0 and leaves the report to the finiteness check on the
-    moment.
-
-    Fitting on ``X / s`` and dividing the first kernel by ``s`` afterwards is an
-    exact reparametrisation of the network (only the first layer's
-    pre-activations see X, linearly), so it changes nothing but the rounding.
-    """
-    if X_rows.shape[1] == 0:
-        return 1.0
-    rms = rms_row_norm_estimate(X_rows, weight_rows) / np.sqrt(X_rows.shape[1])
-    if not np.isfinite(rms) or rms == 0:
-        return 1.0
-    if SAFE_INPUT_SCALE[0] <= rms <= SAFE_INPUT_SCALE[1]:
-        return 1.0
-    return float(rms)
+def validate_prediction_data(estimator, X, namespace=None):
+    """Validated, finite X with the features seen in fit."""
+    if namespace is None:
+        check_not_strings(X, "X")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return validate_data(estimator, X, dtype=_float_dtypes(namespace), reset=False)

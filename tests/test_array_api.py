@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 import sklearn
+from _reference import moment_tensor
 
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
 
@@ -84,7 +85,7 @@ def test_dispatched_fit_float32_and_bad_input(name):
             DeepTDRegressor(**setting).fit(
                 asarray(X_nan), asarray(y), sample_weight=asarray(weight)
             )
-        with pytest.raises(ValueError, match="same number of rows"):
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
             DeepTDRegressor(**setting).fit(asarray(X), asarray(y[:100]))
         with pytest.raises(ValueError, match="features"):
             got.predict(asarray(X[:, :8]))
@@ -121,11 +122,10 @@ def test_passes_run_in_the_input_namespace(name, activation):
     # and the decomposition take arrays of the namespace, return arrays of it
     # (or host numbers), and agree with NumPy.
     from sklearn_deeptd._activations import resolve_activations
-    from sklearn_deeptd._calibration import resolve_signs_and_scale
     from sklearn_deeptd._decomposition import cp_decomposition
-    from sklearn_deeptd._moment import moment_tensor
     from sklearn_deeptd._network import backward, forward
     from sklearn_deeptd._refinement import pack, squared_loss_and_gradient
+    from sklearn_deeptd._signs import resolve_signs_and_scale
 
     xp, asarray, to_numpy = _setup(name)
     X, y, weight, kernels = _network_and_rows()
@@ -225,7 +225,7 @@ def test_dispatched_fit_with_huge_weights_equals_unit_weights(name):
 def test_greedy_sign_search_runs_in_the_input_namespace(name):
     # Deeper than 12 layers: signs are flipped one at a time.
     from sklearn_deeptd._activations import resolve_activations
-    from sklearn_deeptd._calibration import resolve_signs_and_scale
+    from sklearn_deeptd._signs import resolve_signs_and_scale
 
     xp, asarray, to_numpy = _setup(name)
     sizes = (2,) * 13

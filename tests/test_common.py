@@ -18,9 +18,12 @@ ESTIMATORS = [
 # weight in 30 features, and a (5, 3, 2) tanh network has 12 parameters: the
 # refined network interpolates them (training loss ~1e-13), the interpolating
 # networks form a continuum, and the check compares predictions on the samples of
-# weight zero, where two members of that continuum differ by ~1e-4. The weighted
-# and repeated fits agree on the samples they were fitted on, and agree to 1e-9
-# or better everywhere once the minimiser is unique:
+# weight zero, where two members of that continuum may differ. Which member
+# each fit reaches is a matter of rounding (the weighted rows come shuffled):
+# on the check's own data the two agree at present (it reports XPASS), and on
+# 13 of 20 other draws of the same shape they do not. The weighted and repeated
+# fits agree on the samples they were fitted on, and agree to 1e-9 or better
+# everywhere once the minimiser is unique:
 # tests/test_estimator.py::test_integer_weights_equal_repeated_rows.
 INTERPOLATION_REASON = (
     "non-unique least-squares minimiser: the tanh network interpolates the 11 "

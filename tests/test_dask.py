@@ -135,7 +135,7 @@ def test_dask_fit_rejects_bad_input():
     weight[150] = 0.0
     with pytest.raises(ValueError, match="NaN"):
         model.fit(da.from_array(X_nan, chunks=50), y, sample_weight=weight)
-    with pytest.raises(ValueError, match="same number of rows"):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         model.fit(da.from_array(X, chunks=50), y[:100])
     with pytest.raises(ValueError, match="2-D"):
         model.fit(da.from_array(y, chunks=50), y)

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
-from sklearn_deeptd._moment import cross_product
-from sklearn_deeptd._streaming import MomentStatistics
 
 SIZES = (4, 4, 4)
 
@@ -24,27 +22,6 @@ def _batches(n_samples, n_batches, seed):
     )
     edges = np.concatenate([[0], cuts + 1, [n_samples]])
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_streamed_moment_equals_batch_moment(seed):
-    rng = np.random.RandomState(seed)
-    X = rng.standard_normal((3000, 64))
-    y = X @ rng.standard_normal(64) + 50.0  # a large offset: the shift matters
-    weight = rng.uniform(0, 2, 3000)
-    statistics = MomentStatistics(64)
-    for rows in _batches(3000, 7, seed):
-        statistics.update(X[rows], y[rows], weight[rows])
-    mean = weight @ y / weight.sum()
-    expected = X.T @ (weight * (y - mean)) / weight.sum()
-    assert np.linalg.norm(statistics.moment() - expected) <= 1e-10 * np.linalg.norm(
-        expected
-    )
-    naive = X.T @ (weight * y) / weight.sum()
-    got = statistics.moment(center=False)
-    assert np.linalg.norm(got - naive) <= 1e-10 * np.linalg.norm(naive)
-    std = np.sqrt(weight @ (y - mean) ** 2 / weight.sum())
-    np.testing.assert_allclose(statistics.mean_and_std(), (mean, std), rtol=1e-10)
 
 
 @pytest.mark.parametrize("n_batches", [2, 5])
@@ -74,7 +51,7 @@ def test_partial_fit_beyond_the_reservoir_keeps_the_moment_exact():
     stream = DeepTDRegressor(**params, refine_samples=100)
     for rows in _batches(6000, 4, 5):
         stream.partial_fit(X[rows], y[rows])
-    assert stream._reservoir.X.shape == (4096, 64)
+    assert stream._stream.reservoir.rows.X.shape == (4096, 64)
     for got, expected in zip(stream.td_kernels_, batch.td_kernels_):
         overlap = abs(float(got[0] @ expected[0]))
         assert abs(overlap - 1.0) <= 1e-10
@@ -92,9 +69,9 @@ def test_fit_restarts_the_stream():
     X, y = _planted(400)
     model = DeepTDRegressor(kernel_sizes=SIZES, refine=False, random_state=0)
     model.partial_fit(X[:200], y[:200]).fit(X[200:], y[200:])
-    assert not hasattr(model, "_statistics")
+    assert model._stream is None
     model.partial_fit(X[:200], y[:200])
-    assert model._statistics.n_rows == 200
+    assert model._stream.n_rows == 200
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
@@ -111,17 +88,6 @@ def test_float32_input_is_read_as_float32(order):
         np.testing.assert_allclose(k32, k64, atol=1e-5)
     assert model32.predict(X32).dtype == np.float64
     np.testing.assert_allclose(model32.predict(X32), model64.predict(X), atol=1e-4)
-
-
-def test_float32_product_accumulates_blocks_in_float64(monkeypatch):
-    monkeypatch.setattr("sklearn_deeptd._moment.FLOAT32_BLOCK_ROWS", 4096)
-    rng = np.random.RandomState(0)
-    X = rng.standard_normal((100_000, 4)).astype(np.float32)
-    v = rng.standard_normal(100_000)
-    exact = X.astype(np.float64).T @ v.astype(np.float32).astype(np.float64)
-    got = cross_product(X, v)
-    assert got.dtype == np.float64
-    np.testing.assert_allclose(got, exact, rtol=1e-5)
 
 
 def _peak_extra_memory(model, X, y):

@@ -1,4 +1,4 @@
-"""Sign and scale resolution: what the moment tensor cannot tell.
+"""Where the signs are chosen: what the moment tensor cannot tell.
 
 The decomposition gives each kernel's direction up to sign. For each branch we
 choose the per-layer signs whose network output correlates best with the
@@ -12,7 +12,7 @@ import math
 import numpy as np
 from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
-from ._network import forward
+from ._network import Network, forward
 
 # Up to this depth every sign pattern is tried; patterns share their prefixes, so
 # the search costs about D forward passes, not 2^D.
@@ -114,15 +114,6 @@ def fit_branch_weights(outputs, y, sample_weight):
     return coef[1:], coef[0]
 
 
-def random_unit_kernels(kernel_sizes, rank, random_state):
-    """Kernels with standard Gaussian entries, each row normalised to unit norm."""
-    kernels = []
-    for size in kernel_sizes:
-        kernel = random_state.standard_normal((rank, size))
-        kernels.append(kernel / np.linalg.norm(kernel, axis=1, keepdims=True))
-    return kernels
-
-
 def resolve_signs_and_scale(X, y, sample_weight, factors, activations):
     """Signed kernels, branch weights and intercept from unit-norm directions.
 
@@ -141,12 +132,9 @@ def resolve_signs_and_scale(X, y, sample_weight, factors, activations):
 
     Returns
     -------
-    kernels : list of ndarray of shape (n_branches, d_l)
-        The directions with the chosen signs.
-    weights : ndarray of shape (n_branches,)
-        Least-squares branch weights.
-    intercept : float
-        Least-squares intercept.
+    network : Network
+        The directions with the chosen signs (kernels of shape
+        ``(n_branches, d_l)``), least-squares branch weights and intercept.
     """
     xp, _, _ = get_namespace_and_device(X)
     n_branches = factors[0].shape[1]
@@ -166,4 +154,4 @@ def resolve_signs_and_scale(X, y, sample_weight, factors, activations):
         weights, intercept = fit_branch_weights(outputs, y, sample_weight)
         residual = y - outputs @ weights - intercept
     kernels = [xp.stack(rows) for rows in signed]
-    return kernels, weights, intercept
+    return Network(kernels, weights, intercept)

@@ -1,0 +1,109 @@
+"""The data summary: all that a fit takes from its data, whichever way it came in.
+
+Each way into a fit (arrays in memory, a stream of batches, a dask array)
+only reduces its rows to :class:`~._moment.MomentStatistics` and gathers the
+few rows of a :class:`~._subsample.SubsamplePlan`; :func:`summarise` turns
+both into one :class:`DataSummary`. The scaling rules live here, once, for
+every path: the data are standardised (X by its root mean square entry, y by
+its mean and standard deviation) with overflow-safe arithmetic, and a total
+weight of zero is refused.
+"""
+
+from dataclasses import dataclass
+
+from ._moment import block_statistics
+from ._scales import input_scale
+from ._subsample import Rows, SubsamplePlan, gather_rows, plan_subsamples
+
+ZERO_WEIGHT_MESSAGE = (
+    "sample_weight must contain at least one positive weight; all the weights are zero."
+)
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """The standardised data of a fit: its moment and a few of its rows.
+
+    The standardised data are ``X / x_scale`` and ``(y - y_mean) / y_scale``;
+    a network fitted to them is one fitted to the data after dividing its
+    first kernel by ``x_scale`` and mapping its output back.
+
+    Attributes
+    ----------
+    moment : array of shape (n_features,) or None
+        The DeepTD moment of the standardised data (centred or not, as the fit
+        asked), in the rows' namespace; None when the targets are constant.
+    y_mean, y_scale : float
+        Weighted mean and standard deviation of ``y``.
+    x_scale : float
+        Weighted root mean square entry of X (see
+        :func:`~._scales.input_scale`).
+    rows : Rows
+        The pool of rows, standardised, with their sample weights.
+    plan : SubsamplePlan
+        The positions of the sign-search and refinement subsamples in ``rows``.
+    """
+
+    moment: object
+    y_mean: float
+    y_scale: float
+    x_scale: float
+    rows: Rows
+    plan: SubsamplePlan
+
+    @property
+    def search_rows(self):
+        """The sign-search subsample, weights summing to one."""
+        return self.rows.take(self.plan.search)
+
+    @property
+    def refine_rows(self):
+        """The refinement subsample, weights summing to one."""
+        return self.rows.take(self.plan.refine)
+
+
+def summarise(statistics, pool, plan, *, center):
+    """The :class:`DataSummary` of a fit from its statistics and gathered rows.
+
+    Parameters
+    ----------
+    statistics : MomentStatistics
+        The statistics of every row of the fit.
+    pool : Rows
+        The rows of ``plan.pool_rows``, of positive weight, unscaled.
+    plan : SubsamplePlan
+        Where the subsamples lie in ``pool``.
+    center : bool
+        DeepTD's centred moment, or NaiveTD's uncentred one.
+
+    Returns
+    -------
+    summary : DataSummary
+    """
+    if not statistics.weight_total > 0:
+        raise ValueError(ZERO_WEIGHT_MESSAGE)
+    x_scale = input_scale(pool.X, pool.weight)
+    moment = statistics.standardised_moment(center=center, x_scale=x_scale)
+    y_mean, y_scale = statistics.y_mean, statistics.y_std
+    X, y, weight = pool
+    if moment is not None:
+        # Divided before subtracted: y of scale 1e300 stays finite.
+        X, y = X / x_scale, y / y_scale - y_mean / y_scale
+    return DataSummary(moment, y_mean, y_scale, x_scale, Rows(X, y, weight), plan)
+
+
+def summarise_arrays(
+    X, y, sample_weight, sizes, random_state, *, center, estimator_name=None
+):
+    """The summary of arrays in memory (NumPy, or any array API namespace).
+
+    One pass over X forms the moment (and checks X); the subsamples of sizes
+    ``(search, refine)`` are drawn from ``random_state`` among the rows of
+    positive weight and gathered once, on X's device.
+    """
+    statistics = block_statistics(
+        X, y, sample_weight, center=center, estimator_name=estimator_name
+    )
+    plan = plan_subsamples(X.shape[0], sample_weight, sizes, random_state)
+    pool = gather_rows(X, y, sample_weight, plan.pool_rows)
+    return summarise(statistics, pool, plan, center=center)
