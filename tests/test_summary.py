@@ -1,0 +1,85 @@
+"""The data summary: one set of scaling rules, and the equivariance they give."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
+from sklearn_deeptd._moment import block_statistics
+from sklearn_deeptd._subsample import Rows, SubsamplePlan
+from sklearn_deeptd._summary import ZERO_WEIGHT_MESSAGE, summarise
+
+SIZES = (3, 2, 2)
+ACTIVATIONS = ["relu", "leaky_relu", "tanh", "sigmoid", "softplus", "identity"]
+SCALES = [1e-200, 1e-6, 1e-3, 1e3, 1e6, 1e200]
+
+
+@pytest.fixture(scope="module", params=ACTIVATIONS)
+def fitted(request):
+    activation = request.param
+    planted = PlantedCNNDataset(SIZES, activation=activation, random_state=0)
+    X, y = planted.sample(400, random_state=1)
+    X_test, y_test = planted.sample(300, random_state=2)
+    params = {"kernel_sizes": SIZES, "activation": activation, "random_state": 0}
+    model = DeepTDRegressor(**params).fit(X, y)
+    return params, X, y, X_test, y_test, model.score(X_test, y_test)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_fit_is_equivariant_to_the_scale_of_X(fitted, scale):
+    # Used to: inside the "safe" window (1e-6 to 1e6) X was fitted as given,
+    # and a tanh network fitted on X * 1e3 scored 0.70 where X scored 1.00.
+    params, X, y, X_test, y_test, score = fitted
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = DeepTDRegressor(**params).fit(X * scale, y)
+    assert model.input_scale_ == pytest.approx(scale, rel=0.2)
+    assert abs(model.score(X_test * scale, y_test) - score) <= 1e-6
+    assert score > 0.99
+
+
+def _rows(X, y, weight):
+    return Rows(X.astype(float), y.astype(float), weight.astype(float))
+
+
+def test_summary_standardises_rows_and_moment_once():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((40, 6)) * 5.0
+    y = rng.standard_normal(40) * 3.0 + 7.0
+    weight = rng.uniform(0.5, 1.5, 40)
+    plan = SubsamplePlan(slice(None), slice(None), slice(None))
+    summary = summarise(
+        block_statistics(X, y, weight), _rows(X, y, weight), plan, center=True
+    )
+    share = weight / weight.sum()
+    mean = share @ y
+    std = np.sqrt(share @ (y - mean) ** 2)
+    x_scale = np.sqrt(share @ np.sum(X**2, axis=1) / 6)
+    assert summary.y_mean == pytest.approx(mean)
+    assert summary.y_scale == pytest.approx(std)
+    assert summary.x_scale == pytest.approx(x_scale)
+    np.testing.assert_allclose(summary.rows.X, X / x_scale)
+    np.testing.assert_allclose(summary.rows.y, (y - mean) / std)
+    expected = (X / x_scale).T @ (share * (y - mean) / std)
+    np.testing.assert_allclose(summary.moment, expected, rtol=1e-12)
+    np.testing.assert_allclose(summary.search_rows.weight, share)
+
+
+def test_summary_refuses_zero_total_weight():
+    X, y = np.ones((5, 2)), np.arange(5.0)
+    weight = np.zeros(5)
+    plan = SubsamplePlan(slice(None), slice(None), slice(None))
+    with pytest.raises(ValueError, match=ZERO_WEIGHT_MESSAGE):
+        summarise(
+            block_statistics(X, y, weight), _rows(X, y, weight), plan, center=True
+        )
+
+
+def test_constant_targets_leave_no_moment():
+    X, y = np.random.RandomState(1).standard_normal((5, 2)), np.full(5, 2.0)
+    plan = SubsamplePlan(slice(None), slice(None), slice(None))
+    summary = summarise(
+        block_statistics(X, y), _rows(X, y, np.ones(5)), plan, center=True
+    )
+    assert summary.moment is None and summary.y_mean == 2.0
