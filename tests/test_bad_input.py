@@ -116,7 +116,7 @@ FIT_CASES = [
         "weight-all-zero",
         _fit(sample_weight=lambda X: np.zeros(50)),
         ValueError,
-        "Sample weights must contain at least one non-zero number",
+        "sample_weight must contain at least one positive weight",
     ),
     (
         "weight-wrong-length",
@@ -437,6 +437,17 @@ FIT_CASES = [
         InvalidParameterError,
         "'refine_samples' parameter of DeepTDRegressor must be an int in the range",
     ),
+    # Defect 11: True is an Integral, so rank=True ended in a numpy TypeError
+    # and max_iter=True or n_init=True ran as 1.
+    *[
+        (
+            f"{name}-bool",
+            _fit(**{name: True}),
+            InvalidParameterError,
+            f"'{name}' parameter of DeepTDRegressor must be .* Got True instead",
+        )
+        for name in ("rank", "max_iter", "n_init", "tol", "refine_samples")
+    ],
     (
         "init-unknown",
         _fit(init="zeros"),
@@ -600,7 +611,7 @@ PARTIAL_FIT_CASES = [
         "weight-all-zero",
         _partial(sample_weight=lambda X: 0 * ONES),
         ValueError,
-        "Sample weights must contain at least one non-zero number",
+        "sample_weight must contain at least one positive weight",
     ),
     ("X-3d", _partial(X=lambda X: X[:, :, None]), ValueError, "Found array with dim 3"),
     (

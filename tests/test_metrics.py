@@ -52,3 +52,10 @@ def test_missing_branches_and_zero_kernels_score_zero():
 def test_invalid_input(true, est, message):
     with pytest.raises(ValueError, match=message):
         kernel_correlation(true, est)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-200, 1e200, 1e300])
+def test_kernels_of_extreme_magnitude_keep_their_direction(scale):
+    # Used to: the norms overflowed (underflowed) and identical kernels scored 0.
+    kernels = [np.array([[1.0, 2.0, -0.5]]) * scale, np.array([[0.3, 4.0]])]
+    np.testing.assert_allclose(kernel_correlation(kernels, kernels), [[1.0], [1.0]])

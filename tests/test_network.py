@@ -4,6 +4,7 @@ finite differences."""
 import numpy as np
 import pytest
 
+from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
 from sklearn_deeptd._activations import ACTIVATIONS, resolve_activations
 from sklearn_deeptd._network import forward
 from sklearn_deeptd._refinement import pack, squared_loss_and_gradient, unpack
@@ -102,3 +103,47 @@ def test_activation_derivatives(name):
         np.testing.assert_allclose(
             activation.function(2.5 * z), 2.5 * activation.function(z)
         )
+
+
+def _fitted_network(activation):
+    planted = PlantedCNNDataset((4, 4, 4), activation=activation, random_state=0)
+    X, y = planted.sample(500, random_state=1)
+    model = DeepTDRegressor((4, 4, 4), activation=activation, random_state=0)
+    return model.fit(X, y), X[:20]
+
+
+def _near_largest_float(X):
+    return X / np.max(np.abs(X), axis=1, keepdims=True) * 1.7e308
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "identity"])
+def test_huge_inputs_of_a_homogeneous_network_give_its_value(activation):
+    # Used to: finite inputs near 1e308 overflowed in the first layer's
+    # products and predicted inf or NaN.
+    model, X = _fitted_network(activation)
+    X = _near_largest_float(X)
+    # Positively homogeneous: f(c x) - b = c (f(x) - b), exactly for c = 2^k.
+    expected = (model.predict(X / 2.0**1000) - model.intercept_) * 2.0**1000
+    np.testing.assert_allclose(
+        model.predict(X) - model.intercept_, expected, rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus"])
+def test_huge_inputs_saturate_a_network_without_nan(activation):
+    model, X = _fitted_network(activation)
+    prediction = model.predict(_near_largest_float(X))
+    assert np.all(np.isfinite(prediction))
+    if activation != "softplus":
+        # Saturated already at 1e300 times smaller inputs.
+        saturated = model.predict(_near_largest_float(X) / 1e290)
+        np.testing.assert_allclose(prediction, saturated, rtol=1e-12)
+
+
+def test_output_beyond_the_float_range_warns():
+    model, X = _fitted_network("relu")
+    model.weights_ = model.weights_ * 1e10
+    with pytest.warns(RuntimeWarning, match="output overflows the floating-point"):
+        prediction = model.predict(_near_largest_float(X))
+    # Rows whose value overflows are infinite (never NaN); the others finite.
+    assert not np.any(np.isnan(prediction)) and np.sum(np.isinf(prediction)) > 10
