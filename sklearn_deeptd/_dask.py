@@ -181,7 +181,9 @@ def summarise_dask(X, y, sample_weight, sizes, random_state, *, center, estimato
         gathered.append(sample_weight[pool_rows])
     rows, *pool = dask.compute(rows, *gathered)
     statistics = merge_statistics([MomentStatistics.from_row(row) for row in rows])
-    pool = [np.asarray(array, dtype=np.float64) for array in pool]
+    # Copies: the summary scales its pool in place, and a computed slice of a
+    # dask array made from NumPy may be a view of that array.
+    pool = [np.array(array, dtype=np.float64) for array in pool]
     if sample_weight is None:
         pool.append(np.ones(pool[1].shape[0]))
     plan = SubsamplePlan(pool_rows, search, refine)

@@ -269,6 +269,20 @@ def _target_deviations(xp, y, share):
     return mean * magnitude, std * magnitude, deviations, unit, magnitude
 
 
+def _multipliers(xp, base, share, factor, dtype):
+    """``base * share * factor`` in ``dtype``, in one pass where ``share`` is a
+    float (equal weights), written straight into the result."""
+    if not isinstance(base, np.ndarray):
+        return xp.astype(base * share * factor, dtype)
+    multipliers = np.empty(base.shape[0], dtype=dtype)
+    if isinstance(share, float):
+        np.multiply(base, share * factor, out=multipliers)
+    else:
+        np.multiply(base, share, out=multipliers)
+        multipliers *= factor
+    return multipliers
+
+
 def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=None):
     """Reduce a block of rows to its :class:`MomentStatistics`, in one pass over X.
 
@@ -301,7 +315,7 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
     xp, _, device = get_namespace_and_device(X)
     dtype = float_dtype(xp, device)
     n_rows = X.shape[0]
-    y = xp.astype(y, dtype)
+    y = xp.astype(y, dtype, copy=False)  # read, never written
     if sample_weight is None:
         weight_unit, weight_total = 1.0, float(n_rows)
         share = 1.0 / n_rows
@@ -330,9 +344,10 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
     else:
         # v = p (y - c) / std with p the weights summing to one: |v| stays small
         # whatever the scale of y, so X.T @ v cannot overflow before X does.
-        multipliers = unit_values if center is False else deviations
-        multipliers *= share
-        multipliers *= magnitude / std
+        base = unit_values if center is False else deviations
+        # One product: the multipliers in X's dtype at once, as BLAS takes them.
+        out_dtype = dtype if center is None else X.dtype
+        multipliers = _multipliers(xp, base, share, magnitude / std, out_dtype)
         if center is None:
             weights = shares()
             product = cross_product(X, xp.stack([weights, multipliers], axis=1))

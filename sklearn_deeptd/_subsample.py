@@ -161,15 +161,15 @@ def gather_rows(X, y, sample_weight, rows):
     """:class:`Rows` holding C-ordered float64 copies of the given rows.
 
     ``rows`` is ``slice(None)`` or sorted indices; ``sample_weight=None``
-    gives unit weights. All rows of a C-ordered float64 X are X itself. Rows
-    of arrays of other namespaces are gathered on their device and stay
-    there, in the device's widest float dtype.
+    gives unit weights. The copies are the caller's own (the summary scales
+    them in place). Rows of arrays of other namespaces are gathered on their
+    device and stay there, in the device's widest float dtype.
     """
     if not isinstance(X, np.ndarray):
         xp, _, device = get_namespace_and_device(X)
         dtype = float_dtype(xp, device)
         gathered = [
-            xp.astype(take_rows(array, rows), dtype, copy=False)
+            xp.astype(take_rows(array, rows), dtype, copy=True)
             for array in (X, y, sample_weight)
             if array is not None
         ]
@@ -180,9 +180,8 @@ def gather_rows(X, y, sample_weight, rows):
         # Column by column: each column is read forwards, not n entries apart.
         X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
     else:
-        every_row = isinstance(rows, slice) and rows == slice(None)
-        X_rows = np.ascontiguousarray(X if every_row else X[rows], dtype=np.float64)
-    y_rows = np.asarray(y[rows], dtype=np.float64)
+        X_rows = np.array(X[rows], dtype=np.float64, order="C")
+    y_rows = np.array(y[rows], dtype=np.float64)
     if sample_weight is None:
         return Rows(X_rows, y_rows, np.ones(y_rows.shape[0]))
-    return Rows(X_rows, y_rows, np.asarray(sample_weight[rows], dtype=np.float64))
+    return Rows(X_rows, y_rows, np.array(sample_weight[rows], dtype=np.float64))

@@ -70,7 +70,8 @@ def summarise(statistics, pool, plan, *, center):
     statistics : MomentStatistics
         The statistics of every row of the fit.
     pool : Rows
-        The rows of ``plan.pool_rows``, of positive weight, unscaled.
+        The rows of ``plan.pool_rows``, of positive weight, unscaled: a copy
+        that the summary keeps and scales in place.
     plan : SubsamplePlan
         Where the subsamples lie in ``pool``.
     center : bool
@@ -87,8 +88,10 @@ def summarise(statistics, pool, plan, *, center):
     y_mean, y_scale = statistics.y_mean, statistics.y_std
     X, y, weight = pool
     if moment is not None:
-        # Divided before subtracted: y of scale 1e300 stays finite.
-        X, y = X / x_scale, y / y_scale - y_mean / y_scale
+        # In place: the pool is the summary's own copy. y is divided before
+        # it is shifted, so that y of scale 1e300 stays finite.
+        X /= x_scale
+        y = y / y_scale - y_mean / y_scale
     return DataSummary(moment, y_mean, y_scale, x_scale, Rows(X, y, weight), plan)
 
 

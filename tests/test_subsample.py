@@ -108,6 +108,12 @@ def test_gather_rows_is_float64_c_ordered(order, dtype):
     assert gather_rows(X, y, weight, rows)[2].tolist() == weight[rows].tolist()
 
 
-def test_gather_rows_of_all_rows_does_not_copy_float64_c_ordered_x():
-    X = np.zeros((10, 3))
-    assert gather_rows(X, np.zeros(10), None, slice(None))[0] is X
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_gathered_rows_are_copies_the_summary_may_scale(order):
+    # The summary divides its pool in place: it must never be the user's X,
+    # even when every row of a C-ordered float64 X is gathered.
+    X, y, weight = np.zeros((10, 3), order=order), np.zeros(10), np.ones(10)
+    for gathered, original in zip(
+        gather_rows(X, y, weight, slice(None)), (X, y, weight)
+    ):
+        assert not np.shares_memory(gathered, original)
