@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from sklearn_deeptd import benchmark
+from sklearn_deeptd.benchmark import _experiments as experiments
 from sklearn_deeptd.benchmark import (
     run_depth,
     run_peers,
@@ -124,7 +125,7 @@ def test_peers_api_compares_every_peer():
     pytest.importorskip("tensorly")
     frame = run_peers([((3, 3, 3), 20), ((4, 4), 20)], trials=1)
     check_recovery_frame(frame, "peers")
-    assert list(frame["method"].unique()) == list(benchmark.PEER_METHODS)
+    assert list(frame["method"].unique()) == list(experiments.PEER_METHODS)
     no_kernels = frame["method"].isin(["MLPRegressor", "Ridge"])
     assert frame.loc[no_kernels, "corr_min"].isna().all()
     assert frame.loc[~no_kernels, "corr_min"].notna().all()
@@ -139,7 +140,7 @@ def test_peers_api_compares_every_peer():
 
 
 def test_peers_without_tensorly_skips_it_with_a_message(monkeypatch):
-    monkeypatch.setattr(benchmark, "_tensorly_parafac", lambda: None)
+    monkeypatch.setattr(experiments, "_tensorly_parafac", lambda: None)
     with pytest.warns(UserWarning, match="TensorLy is not installed"):
         frame = run_peers([((2, 2), 10)], trials=1)
     assert "TensorLy parafac" not in set(frame["method"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import run_depth, run_peers, run_samples, run_timing, run_width
+from ._experiments import run_depth, run_peers, run_samples, run_timing, run_width
 from ._plots import MISSING, PLOTS
 from ._summary import summarize, to_markdown
 
