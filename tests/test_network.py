@@ -1,13 +1,12 @@
-"""The network's forward pass against its definition, and the gradient against
-finite differences."""
+"""The network: the forward pass against its definition, random unit kernels,
+and predict's overflow-safe evaluation."""
 
 import numpy as np
 import pytest
 
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
 from sklearn_deeptd._activations import ACTIVATIONS, resolve_activations
-from sklearn_deeptd._network import forward
-from sklearn_deeptd._refinement import pack, squared_loss_and_gradient, unpack
+from sklearn_deeptd._network import forward, random_unit_kernels
 
 
 def _forward_by_definition(x, kernels, activations):
@@ -38,71 +37,15 @@ def test_forward_matches_definition(activation):
             assert outputs[i, branch] == pytest.approx(expected, rel=1e-12, abs=1e-12)
 
 
-@pytest.mark.parametrize(
-    "hidden, output",
-    [
-        ("relu", "identity"),
-        ("tanh", "sigmoid"),
-        ("leaky_relu", "relu"),
-        ("softplus", "tanh"),
-        ("sigmoid", "softplus"),
-        ("identity", "leaky_relu"),
-    ],
-)
-@pytest.mark.parametrize("rank", [1, 2])
-def test_gradient_matches_finite_differences(hidden, output, rank):
-    rng = np.random.RandomState(1)
-    sizes = (2, 3, 2)
-    activations = resolve_activations(hidden, output, len(sizes))
-    X = rng.standard_normal((40, 12))
-    y = rng.standard_normal(40)
-    sample_weight = rng.uniform(0.5, 1.5, 40)
-    sample_weight /= sample_weight.sum()
-    kernels = [rng.standard_normal((rank, d)) for d in sizes]
-    theta = pack(kernels, rng.standard_normal(rank), 0.3)
-    shapes = [k.shape for k in kernels]
-    _, gradient = squared_loss_and_gradient(
-        theta, X, y, sample_weight, shapes, activations
-    )
-    step = 1e-6
-    numerical = np.empty_like(theta)
-    for i in range(theta.size):
-        delta = np.zeros_like(theta)
-        delta[i] = step
-        plus, _ = squared_loss_and_gradient(
-            theta + delta, X, y, sample_weight, shapes, activations
-        )
-        minus, _ = squared_loss_and_gradient(
-            theta - delta, X, y, sample_weight, shapes, activations
-        )
-        numerical[i] = (plus - minus) / (2 * step)
-    np.testing.assert_allclose(gradient, numerical, rtol=1e-5, atol=1e-7)
-
-
-def test_pack_unpack_round_trip():
-    rng = np.random.RandomState(2)
-    kernels = [rng.standard_normal((3, d)) for d in (4, 2)]
-    weights = rng.standard_normal(3)
-    theta = pack(kernels, weights, -1.5)
-    got_kernels, got_weights, got_intercept = unpack(theta, [k.shape for k in kernels])
-    for got, expected in zip(got_kernels, kernels):
-        np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(got_weights, weights)
-    assert got_intercept == -1.5
-
-
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
-def test_activation_derivatives(name):
-    activation = ACTIVATIONS[name]
-    z = np.linspace(-3, 3, 61) + 0.013  # avoid the kink of ReLU at 0
-    numerical = (activation.function(z + 1e-6) - activation.function(z - 1e-6)) / 2e-6
-    np.testing.assert_allclose(activation.derivative(z), numerical, atol=1e-6)
-    if activation.odd:
-        np.testing.assert_allclose(activation.function(-z), -activation.function(z))
-    if activation.positively_homogeneous:
-        np.testing.assert_allclose(
-            activation.function(2.5 * z), 2.5 * activation.function(z)
-        )
+def test_random_unit_kernels_are_reproducible_unit_rows():
+    kernels = random_unit_kernels((4, 3, 1), 2, np.random.RandomState(0))
+    assert [k.shape for k in kernels] == [(2, 4), (2, 3), (2, 1)]
+    for kernel in kernels:
+        np.testing.assert_allclose(np.linalg.norm(kernel, axis=1), 1.0, rtol=1e-14)
+    again = random_unit_kernels((4, 3, 1), 2, np.random.RandomState(0))
+    for a, b in zip(kernels, again):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(kernels[0][0], kernels[0][1])
 
 
 def _fitted_network(activation):
