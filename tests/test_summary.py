@@ -8,7 +8,7 @@ import pytest
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
 from sklearn_deeptd._moment import block_statistics
 from sklearn_deeptd._subsample import Rows, SubsamplePlan
-from sklearn_deeptd._summary import ZERO_WEIGHT_MESSAGE, summarise
+from sklearn_deeptd._summary import ZERO_WEIGHT_MESSAGE, summarise, summarise_arrays
 
 SIZES = (3, 2, 2)
 ACTIVATIONS = ["relu", "leaky_relu", "tanh", "sigmoid", "softplus", "identity"]
@@ -37,6 +37,86 @@ def test_fit_is_equivariant_to_the_scale_of_X(fitted, scale):
     assert model.input_scale_ == pytest.approx(scale, rel=0.2)
     assert abs(model.score(X_test * scale, y_test) - score) <= 1e-6
     assert score > 0.99
+
+
+@pytest.fixture(scope="module")
+def data():
+    return PlantedCNNDataset(SIZES, random_state=0).sample(200, random_state=1)
+
+
+def _assert_finite(model, X):
+    for kernel in model.kernels_ + model.td_kernels_:
+        assert np.all(np.isfinite(kernel))
+    assert np.all(np.isfinite(model.weights_)) and np.isfinite(model.intercept_)
+    prediction = model.predict(X)
+    assert np.all(np.isfinite(prediction))
+    return prediction
+
+
+UNREFINED = {"kernel_sizes": SIZES, "refine": False, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def unit_predictions(data):
+    # The documented behaviour: X of any scale is fitted as X / (root mean
+    # square entry); these are the fits of that X.
+    X, y = data
+    X_unit = X / np.sqrt(np.mean(X**2))
+    return {
+        activation: DeepTDRegressor(activation=activation, **UNREFINED)
+        .fit(X_unit, y)
+        .predict(X_unit)
+        for activation in ("relu", "tanh")
+    }
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("scale", [1e-200, 1e-100, 1e-12, 1e12, 1e100, 1e200])
+def test_fit_without_refinement_is_an_exact_reparametrisation(
+    data, unit_predictions, activation, scale
+):
+    # Used to: X * 1e-100 silently predicted the mean (score 0); X * 1e200 warned
+    # about overflow and reported "the moment tensor is zero". (With refinement,
+    # test_fit_is_equivariant_to_the_scale_of_X.)
+    X, y = data
+    model = DeepTDRegressor(activation=activation, **UNREFINED).fit(X * scale, y)
+    prediction = _assert_finite(model, X * scale)
+    np.testing.assert_allclose(
+        prediction, unit_predictions[activation], rtol=1e-6, atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e150])
+def test_fit_is_equivariant_to_the_scale_of_y(data, scale):
+    X, y = data
+    # Targets are standardised inside fit, so the fit is scale-equivariant.
+    reference = DeepTDRegressor(random_state=0).fit(X, y).predict(X)
+    model = DeepTDRegressor(random_state=0).fit(X, y * scale)
+    prediction = _assert_finite(model, X)
+    np.testing.assert_allclose(prediction / scale, reference, rtol=1e-9, atol=1e-12)
+    assert model.score(X, y * scale) > 0.99
+
+
+def test_summary_of_huge_weights_is_that_of_equal_weights(data):
+    # Used to: weights of 1e308 summed to inf, every normalised weight became 0,
+    # and the fit returned NaN kernels after overflow warnings. The solver sees
+    # nothing but the summary, so equal summaries make equal fits.
+    X, y = data
+    sizes = (50, 100)
+    equal = summarise_arrays(X, y, None, sizes, np.random.RandomState(0), center=True)
+    with np.errstate(all="raise"):
+        huge = summarise_arrays(
+            X, y, np.full(len(X), 1e308), sizes, np.random.RandomState(0), center=True
+        )
+    for field in ("y_mean", "y_scale", "x_scale"):
+        assert getattr(huge, field) == pytest.approx(getattr(equal, field), rel=1e-14)
+    np.testing.assert_allclose(huge.moment, equal.moment, rtol=1e-12, atol=1e-15)
+    for got, expected in [
+        (huge.search_rows, equal.search_rows),
+        (huge.refine_rows, equal.refine_rows),
+    ]:
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a, b, rtol=1e-14)
 
 
 def _rows(X, y, weight):

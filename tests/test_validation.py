@@ -1,7 +1,18 @@
-"""Bad input gets a clear error naming the problem; nothing returns NaN."""
+"""Input validation: bad input gets a clear error naming the problem.
+
+The bad-input battery: every case raises its exact type with a message naming
+it. Each case is a function of the training data ``(X, y)`` (50 samples, 12
+features, a (3, 2, 2) planted network) that calls the estimator with one thing
+wrong.
+"""
+
+import re
 
 import numpy as np
+import pandas as pd
 import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
@@ -12,128 +23,712 @@ def data():
     return PlantedCNNDataset((3, 2, 2), random_state=0).sample(50, random_state=1)
 
 
-@pytest.mark.parametrize("where", ["X", "y"])
-@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
-def test_non_finite_input(data, where, value):
-    X, y = (array.copy() for array in data)
-    (X if where == "X" else y)[3] = value
-    kind = "NaN" if np.isnan(value) else "infinity"
-    with pytest.raises(ValueError, match=f"Input {where} contains {kind}"):
-        DeepTDRegressor().fit(X, y)
-
-
-def test_kernel_sizes_product_names_both_numbers(data):
+@pytest.fixture(scope="module")
+def fitted(data):
     X, y = data
-    with pytest.raises(
-        ValueError, match=r"kernel_sizes \(4, 4\) multiply to 16, but X has 12"
-    ):
-        DeepTDRegressor(kernel_sizes=(4, 4)).fit(X, y)
+    return DeepTDRegressor((3, 2, 2), refine=False, random_state=0).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def fitted_on_frame(data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    model = DeepTDRegressor((3, 2, 2), refine=False, random_state=0)
+    return model.fit(frame, y), frame
+
+
+def _model(**params):
+    return DeepTDRegressor(**{"refine": False, "random_state": 0, **params})
+
+
+def _with(array, index, value):
+    array = np.array(array, dtype=np.result_type(array, type(value)))
+    array[index] = value
+    return array
+
+
+def _fit(X=None, y=None, sample_weight=None, **params):
+    """A fit with some of the data replaced; None keeps the valid value."""
+
+    def call(data_X, data_y):
+        return _model(**params).fit(
+            data_X if X is None else X(data_X),
+            data_y if y is None else y(data_y),
+            sample_weight=None if sample_weight is None else sample_weight(data_X),
+        )
+
+    return call
+
+
+ONES = np.ones(50)
+
+
+def _zero_at_3(X):
+    return _with(ONES, 3, 0.0)
+
+
+# (id, call, exception type, regular expression the message must match)
+FIT_CASES = [
+    # Non-finite values.
+    (
+        "X-nan",
+        _fit(X=lambda X: _with(X, (3, 1), np.nan)),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "X-inf",
+        _fit(X=lambda X: _with(X, (3, 1), np.inf)),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    (
+        "X-neg-inf",
+        _fit(X=lambda X: _with(X, (0, 0), -np.inf)),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    (
+        "y-nan",
+        _fit(y=lambda y: _with(y, 7, np.nan)),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    (
+        "y-inf",
+        _fit(y=lambda y: _with(y, 7, np.inf)),
+        ValueError,
+        "Input y contains infinity",
+    ),
+    (
+        "y-neg-inf",
+        _fit(y=lambda y: _with(y, 7, -np.inf)),
+        ValueError,
+        "Input y contains infinity",
+    ),
+    # X is checked in full, also on rows of zero weight.
+    (
+        "X-nan-zero-weight",
+        _fit(X=lambda X: _with(X, (3, 1), np.nan), sample_weight=_zero_at_3),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "X-inf-zero-weight",
+        _fit(X=lambda X: _with(X, (3, 1), np.inf), sample_weight=_zero_at_3),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    (
+        "weight-nan",
+        _fit(sample_weight=lambda X: _with(ONES, 2, np.nan)),
+        ValueError,
+        "Input sample_weight contains NaN",
+    ),
+    (
+        "weight-inf",
+        _fit(sample_weight=lambda X: _with(ONES, 2, np.inf)),
+        ValueError,
+        "Input sample_weight contains infinity",
+    ),
+    # Sample weights.
+    (
+        "weight-negative",
+        _fit(sample_weight=lambda X: _with(ONES, 0, -1.0)),
+        ValueError,
+        "Negative values in data passed to `sample_weight`",
+    ),
+    (
+        "weight-all-zero",
+        _fit(sample_weight=lambda X: np.zeros(50)),
+        ValueError,
+        "sample_weight must contain at least one positive weight",
+    ),
+    (
+        "weight-wrong-length",
+        _fit(sample_weight=lambda X: np.ones(3)),
+        ValueError,
+        r"sample_weight.shape == \(3,\), expected \(50,\)",
+    ),
+    (
+        "weight-2d",
+        _fit(sample_weight=lambda X: np.ones((50, 1))),
+        ValueError,
+        "Sample weights must be 1D array or scalar, got 2D array",
+    ),
+    (
+        "weight-strings",
+        _fit(sample_weight=lambda X: np.full(50, "1")),
+        ValueError,
+        r"sample_weight holds strings \(dtype <U1\)",
+    ),
+    (
+        "weight-complex",
+        _fit(sample_weight=lambda X: ONES + 1j),
+        ValueError,
+        "Complex data not supported",
+    ),
+    # Shapes.
+    (
+        "X-empty",
+        _fit(X=lambda X: X[:0], y=lambda y: y[:0]),
+        ValueError,
+        r"Found array with 0 sample\(s\) \(shape=\(0, 12\)\) while a minimum of 2",
+    ),
+    (
+        "X-no-features",
+        _fit(X=lambda X: X[:, :0]),
+        ValueError,
+        r"Found array with 0 feature\(s\) \(shape=\(50, 0\)\) while a minimum of 1",
+    ),
+    (
+        "X-one-sample",
+        _fit(X=lambda X: X[:1], y=lambda y: y[:1]),
+        ValueError,
+        r"Found array with 1 sample\(s\) .* while a minimum of 2 is required",
+    ),
+    (
+        "X-1d",
+        _fit(X=lambda X: X[:, 0]),
+        ValueError,
+        "Expected 2D array, got 1D array instead",
+    ),
+    (
+        "X-3d",
+        _fit(X=lambda X: X.reshape(50, 3, 4)),
+        ValueError,
+        "Found array with dim 3, while dim <= 2 is required",
+    ),
+    (
+        "y-too-short",
+        _fit(y=lambda y: y[:10]),
+        ValueError,
+        r"inconsistent numbers of samples: \[50, 10\]",
+    ),
+    (
+        "y-2d",
+        _fit(y=lambda y: np.c_[y, y]),
+        ValueError,
+        r"y should be a 1d array, got an array of shape \(50, 2\) instead",
+    ),
+    (
+        "y-scalar",
+        _fit(y=lambda y: 1.0),
+        ValueError,
+        r"y should be a 1d array, got an array of shape \(\) instead",
+    ),
+    (
+        "y-none",
+        _fit(y=lambda y: None),
+        ValueError,
+        "requires y to be passed, but the target y is None",
+    ),
+    # Types.
+    ("X-complex", _fit(X=lambda X: X + 1j), ValueError, "Complex data not supported"),
+    ("y-complex", _fit(y=lambda y: y + 1j), ValueError, "Complex data not supported"),
+    (
+        "X-strings",
+        _fit(X=lambda X: np.full(X.shape, "a")),
+        ValueError,
+        r"X holds strings \(dtype <U1\); DeepTDRegressor needs numeric input",
+    ),
+    (
+        "X-numeric-strings",
+        _fit(X=lambda X: X.astype(str)),
+        ValueError,
+        r"X holds strings \(dtype <U\d+\)",
+    ),
+    (
+        "X-object-strings",
+        _fit(X=lambda X: _with(X.astype(object), (1, 1), "a")),
+        ValueError,
+        r"X holds strings \(dtype object\)",
+    ),
+    (
+        "X-frame-string-column",
+        _fit(X=lambda X: pd.DataFrame(X).assign(city="Paris")),
+        ValueError,
+        "X column 'city' holds strings",
+    ),
+    (
+        "X-object-none",
+        _fit(X=lambda X: _with(X.astype(object), (1, 1), None)),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "y-strings",
+        _fit(y=lambda y: np.array(["a", "b"] * 25)),
+        ValueError,
+        r"y holds strings \(dtype <U1\)",
+    ),
+    (
+        "y-numeric-strings",
+        _fit(y=lambda y: y.astype(str)),
+        ValueError,
+        r"y holds strings \(dtype <U\d+\)",
+    ),
+    (
+        "y-object-strings",
+        _fit(y=lambda y: y.astype(str).astype(object)),
+        ValueError,
+        r"y holds strings \(dtype object\)",
+    ),
+    (
+        "X-sparse",
+        _fit(X=sp.csr_matrix),
+        TypeError,
+        "Sparse data was passed for X, but dense data is required",
+    ),
+    (
+        "y-sparse",
+        _fit(y=lambda y: sp.csr_matrix(y[:, None])),
+        TypeError,
+        "Sparse data was passed for y, but dense data is required",
+    ),
+    # Kernel sizes.
+    (
+        "kernel-sizes-product",
+        _fit(kernel_sizes=(4, 4)),
+        ValueError,
+        r"kernel_sizes \(4, 4\) multiply to 16, but X has 12 features",
+    ),
+    (
+        "kernel-sizes-product-deep",
+        _fit(kernel_sizes=(2, 2, 2, 2)),
+        ValueError,
+        r"kernel_sizes \(2, 2, 2, 2\) multiply to 16, but X has 12 features",
+    ),
+    (
+        "kernel-sizes-zero",
+        _fit(kernel_sizes=(3, 0, 4)),
+        ValueError,
+        r"kernel_sizes must be positive; got 0 in \(3, 0, 4\)",
+    ),
+    (
+        "kernel-sizes-negative",
+        _fit(kernel_sizes=(-3, -4)),
+        ValueError,
+        r"kernel_sizes must be positive; got -3",
+    ),
+    (
+        "kernel-sizes-float",
+        _fit(kernel_sizes=(3, 4.0)),
+        ValueError,
+        "kernel_sizes must contain only integers; got 4.0",
+    ),
+    (
+        "kernel-sizes-float-array",
+        _fit(kernel_sizes=np.array([3.0, 4.0])),
+        ValueError,
+        "kernel_sizes must contain only integers; got np.float64",
+    ),
+    (
+        "kernel-sizes-bool",
+        _fit(kernel_sizes=(True, 12)),
+        ValueError,
+        "kernel_sizes must contain only integers; got True",
+    ),
+    (
+        "kernel-sizes-numpy-bool",
+        _fit(kernel_sizes=[np.True_, 12]),
+        ValueError,
+        "kernel_sizes must contain only integers; got np.True_",
+    ),
+    (
+        "kernel-sizes-none-entry",
+        _fit(kernel_sizes=[None, 12]),
+        ValueError,
+        "kernel_sizes must contain only integers; got None",
+    ),
+    (
+        "kernel-sizes-nested",
+        _fit(kernel_sizes=[[3, 2], 2]),
+        ValueError,
+        r"kernel_sizes must contain only integers; got \[3, 2\]",
+    ),
+    (
+        "kernel-sizes-empty",
+        _fit(kernel_sizes=()),
+        ValueError,
+        "kernel_sizes must contain at least one kernel size",
+    ),
+    (
+        "kernel-sizes-set",
+        _fit(kernel_sizes={3, 4}),
+        ValueError,
+        "kernel_sizes must be an ordered sequence .* got a set",
+    ),
+    (
+        "kernel-sizes-int",
+        _fit(kernel_sizes=12),
+        InvalidParameterError,
+        "'kernel_sizes' parameter of DeepTDRegressor must be None or an array-like",
+    ),
+    (
+        "kernel-sizes-string",
+        _fit(kernel_sizes="3,4"),
+        InvalidParameterError,
+        "'kernel_sizes' parameter .* array-like. Got '3,4' instead",
+    ),
+    # Activations.
+    (
+        "activation-tuple-short",
+        _fit(kernel_sizes=(3, 2, 2), activation=("relu",)),
+        ValueError,
+        r"activation has 1 entries but the network has 2 hidden layer\(s\)",
+    ),
+    (
+        "activation-tuple-long",
+        _fit(kernel_sizes=(3, 2, 2), activation=("relu", "tanh", "relu")),
+        ValueError,
+        r"activation has 3 entries but the network has 2 hidden layer\(s\)",
+    ),
+    (
+        "activation-tuple-empty",
+        _fit(kernel_sizes=(3, 2, 2), activation=()),
+        ValueError,
+        r"activation has 0 entries but the network has 2 hidden layer\(s\)",
+    ),
+    (
+        "activation-tuple-one-layer",
+        _fit(kernel_sizes=(12,), activation=("relu",)),
+        ValueError,
+        r"activation has 1 entries but the network has 0 hidden layer\(s\)",
+    ),
+    (
+        "activation-list-short",
+        _fit(kernel_sizes=(3, 2, 2), activation=["tanh"]),
+        ValueError,
+        r"activation has 1 entries but the network has 2 hidden layer\(s\)",
+    ),
+    (
+        "activation-unknown-in-tuple",
+        _fit(kernel_sizes=(3, 2, 2), activation=("relu", "swish")),
+        ValueError,
+        r"Unknown activation 'swish' in activation\[1\]",
+    ),
+    (
+        "activation-not-a-name",
+        _fit(kernel_sizes=(3, 2, 2), activation=("relu", 3)),
+        ValueError,
+        r"Unknown activation 3 in activation\[1\]",
+    ),
+    (
+        "activation-unknown",
+        _fit(activation="swish"),
+        InvalidParameterError,
+        "'activation' parameter of DeepTDRegressor must be",
+    ),
+    (
+        "output-activation-unknown",
+        _fit(output_activation="gelu"),
+        InvalidParameterError,
+        "'output_activation' parameter of DeepTDRegressor",
+    ),
+    # Other parameters.
+    (
+        "rank-zero",
+        _fit(rank=0),
+        InvalidParameterError,
+        r"'rank' parameter of DeepTDRegressor must be an int in the range \[1, inf\)",
+    ),
+    (
+        "rank-float",
+        _fit(rank=1.0),
+        InvalidParameterError,
+        "'rank' parameter of DeepTDRegressor must be an int",
+    ),
+    (
+        "max-iter-zero",
+        _fit(max_iter=0),
+        InvalidParameterError,
+        "'max_iter' parameter of DeepTDRegressor must be an int",
+    ),
+    (
+        "tol-negative",
+        _fit(tol=-1.0),
+        InvalidParameterError,
+        r"'tol' parameter of DeepTDRegressor must be a float in the range \[0.0, inf\)",
+    ),
+    (
+        "tol-nan",
+        _fit(tol=np.nan),
+        InvalidParameterError,
+        "'tol' parameter of DeepTDRegressor .* Got nan instead",
+    ),
+    (
+        "refine-samples-one",
+        _fit(refine_samples=1),
+        InvalidParameterError,
+        "'refine_samples' parameter of DeepTDRegressor must be an int in the range",
+    ),
+    # Defect 11: True is an Integral, so rank=True ended in a numpy TypeError
+    # and max_iter=True or n_init=True ran as 1.
+    *[
+        (
+            f"{name}-bool",
+            _fit(**{name: True}),
+            InvalidParameterError,
+            f"'{name}' parameter of DeepTDRegressor must be .* Got True instead",
+        )
+        for name in ("rank", "max_iter", "n_init", "tol", "refine_samples")
+    ],
+    (
+        "center-string",
+        _fit(center="yes"),
+        InvalidParameterError,
+        "'center' parameter of DeepTDRegressor must be an instance of 'bool'",
+    ),
+    (
+        "refine-int",
+        _fit(refine=2),
+        InvalidParameterError,
+        "'refine' parameter of DeepTDRegressor must be an instance of 'bool'",
+    ),
+    (
+        "init-unknown",
+        _fit(init="zeros"),
+        InvalidParameterError,
+        "'init' parameter of DeepTDRegressor must be a str among",
+    ),
+    (
+        "random-state-string",
+        _fit(random_state="seed"),
+        InvalidParameterError,
+        "'random_state' parameter of DeepTDRegressor must be",
+    ),
+]
 
 
 @pytest.mark.parametrize(
-    "kernel_sizes, message",
-    [
-        ((3, 0, 4), "kernel_sizes must be positive; got 0"),
-        ((-3, -4), "kernel_sizes must be positive; got -3"),
-        ((3, 4.0), "must contain only integers; got 4.0"),
-        ((True, 12), "must contain only integers; got True"),
-        ((), "at least one kernel size"),
-        (12, "'kernel_sizes' parameter of DeepTDRegressor must be None or an array"),
-    ],
+    "call, error, message",
+    [case[1:] for case in FIT_CASES],
+    ids=[case[0] for case in FIT_CASES],
 )
-def test_invalid_kernel_sizes(data, kernel_sizes, message):
+def test_fit_rejects_bad_input(data, call, error, message):
     X, y = data
-    with pytest.raises(ValueError, match=message):
-        DeepTDRegressor(kernel_sizes=kernel_sizes).fit(X, y)
+    with pytest.raises(error, match=message) as info:
+        call(X, y)
+    # The exact type, not a subclass that happens to match.
+    assert type(info.value) is error
 
 
-def test_unknown_activation_names(data):
-    X, y = data
-    with pytest.raises(InvalidParameterError, match="'activation' parameter"):
-        DeepTDRegressor(activation="swish").fit(X, y)
-    with pytest.raises(InvalidParameterError, match="'output_activation' parameter"):
-        DeepTDRegressor(output_activation="gelu").fit(X, y)
-    with pytest.raises(
-        ValueError, match=r"Unknown activation 'swish' in activation\[1\]"
-    ):
-        DeepTDRegressor(activation=("relu", "swish")).fit(X, y)
-
-
-@pytest.mark.parametrize("activation", [("relu",), ("relu", "tanh", "relu")])
-def test_activation_tuple_of_wrong_length(data, activation):
-    X, y = data
-    with pytest.raises(
-        ValueError, match=f"has {len(activation)} entries but the network has 2 hidden"
-    ):
-        DeepTDRegressor((3, 2, 2), activation=activation).fit(X, y)
+PREDICT_CASES = [
+    (
+        "fewer-features",
+        lambda X: X[:, :10],
+        ValueError,
+        "X has 10 features, but DeepTDRegressor is expecting 12 features",
+    ),
+    (
+        "more-features",
+        lambda X: np.c_[X, X],
+        ValueError,
+        "X has 24 features, but DeepTDRegressor is expecting 12 features",
+    ),
+    ("nan", lambda X: _with(X, (0, 0), np.nan), ValueError, "Input X contains NaN"),
+    (
+        "inf",
+        lambda X: _with(X, (0, 0), np.inf),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    ("1d", lambda X: X[0], ValueError, "Expected 2D array, got 1D array instead"),
+    (
+        "3d",
+        lambda X: X.reshape(50, 3, 4),
+        ValueError,
+        "Found array with dim 3, while dim <= 2 is required",
+    ),
+    (
+        "empty",
+        lambda X: X[:0],
+        ValueError,
+        r"Found array with 0 sample\(s\) \(shape=\(0, 12\)\) while a minimum of 1",
+    ),
+    ("complex", lambda X: X + 1j, ValueError, "Complex data not supported"),
+    ("strings", lambda X: X.astype(str), ValueError, r"X holds strings \(dtype <U"),
+    (
+        "sparse",
+        sp.csr_matrix,
+        TypeError,
+        "Sparse data was passed for X, but dense data is required",
+    ),
+]
 
 
 @pytest.mark.parametrize(
-    "params",
-    [
-        {"rank": 0},
-        {"max_iter": 0},
-        {"tol": -1.0},
-        {"center": "yes"},
-        {"refine": 2},
-        {"random_state": "seed"},
-        {"kernel_sizes": "3,4"},
-    ],
+    "transform, error, message",
+    [case[1:] for case in PREDICT_CASES],
+    ids=[case[0] for case in PREDICT_CASES],
 )
-def test_invalid_parameters(data, params):
-    X, y = data
-    with pytest.raises(ValueError, match="parameter|kernel_sizes must be"):
-        DeepTDRegressor(**params).fit(X, y)
-
-
-def test_too_few_samples(data):
-    X, y = data
-    with pytest.raises(ValueError, match="1 sample.*minimum of 2 is required"):
-        DeepTDRegressor().fit(X[:1], y[:1])
-
-
-def test_bad_sample_weight(data):
-    X, y = data
-    with pytest.raises(ValueError, match="Negative values in data passed to"):
-        DeepTDRegressor().fit(X, y, sample_weight=np.r_[-1.0, np.ones(49)])
-    with pytest.raises(ValueError, match="sample_weight"):
-        DeepTDRegressor().fit(X, y, sample_weight=np.ones(3))
-
-
-def test_predict_with_other_feature_count(data):
-    X, y = data
-    model = DeepTDRegressor(random_state=0).fit(X, y)
-    with pytest.raises(ValueError, match="X has 10 features, but DeepTDRegressor"):
-        model.predict(X[:, :10])
-
-
-@pytest.mark.parametrize("value", [0.0, 7.5, -1e200])
-def test_constant_targets_predict_the_mean(data, value):
+def test_predict_rejects_bad_input(data, fitted, transform, error, message):
     X, _ = data
-    y = np.full(X.shape[0], value)
-    with pytest.warns(UserWarning, match="the targets are constant.*predicts the mean"):
-        model = DeepTDRegressor(random_state=0).fit(X, y)
-    np.testing.assert_array_equal(model.predict(X), y)
-    assert all(np.all(np.isfinite(k)) for k in model.kernels_)
-    assert np.all(model.weights_ == 0)
+    with pytest.raises(error, match=message) as info:
+        fitted.predict(transform(X))
+    assert type(info.value) is error
 
 
-def test_zero_moment_predicts_the_mean():
-    # X = 0 carries no information: the moment tensor is exactly zero.
-    X = np.zeros((20, 4))
-    y = np.arange(20.0)
-    with pytest.warns(UserWarning, match="the moment tensor is zero"):
-        model = DeepTDRegressor(random_state=0).fit(X, y)
-    np.testing.assert_allclose(model.predict(X), y.mean())
-    assert model.n_iter_ == 0
+FEATURE_NAME_CASES = [
+    (
+        "renamed",
+        lambda frame: frame.rename(columns={"x0": "z"}),
+        "Feature names unseen at fit time:\n- z",
+    ),
+    (
+        "reordered",
+        lambda frame: frame[frame.columns[::-1]],
+        "Feature names must be in the same order as they were in fit",
+    ),
+    (
+        "missing",
+        lambda frame: frame.drop(columns="x3"),
+        "Feature names seen at fit time, yet now missing:\n- x3",
+    ),
+]
 
 
-@pytest.mark.parametrize("scale", [1e-150, 1e150])
-def test_extreme_target_scale_is_finite(data, scale):
+@pytest.mark.parametrize(
+    "transform, message",
+    [case[1:] for case in FEATURE_NAME_CASES],
+    ids=[case[0] for case in FEATURE_NAME_CASES],
+)
+def test_predict_rejects_other_feature_names(fitted_on_frame, transform, message):
+    model, frame = fitted_on_frame
+    with pytest.raises(ValueError, match=re.escape(message)) as info:
+        model.predict(transform(frame))
+    assert type(info.value) is ValueError
+
+
+def _partial(X=None, y=None, sample_weight=None, first=None, **params):
+    """A partial_fit with some of the data replaced, after an optional valid
+    first batch (``first=True``)."""
+
+    def call(data_X, data_y):
+        model = _model(**params)
+        if first:
+            model.partial_fit(data_X, data_y)
+        return model.partial_fit(
+            data_X if X is None else X(data_X),
+            data_y if y is None else y(data_y),
+            sample_weight=None if sample_weight is None else sample_weight(data_X),
+        )
+
+    return call
+
+
+PARTIAL_FIT_CASES = [
+    (
+        "X-nan",
+        _partial(X=lambda X: _with(X, (3, 1), np.nan)),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "X-inf-later-batch",
+        _partial(X=lambda X: _with(X, (3, 1), np.inf), first=True),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    (
+        "X-nan-zero-weight",
+        _partial(X=lambda X: _with(X, (3, 1), np.nan), sample_weight=_zero_at_3),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "X-inf-zero-weight",
+        _partial(X=lambda X: _with(X, (3, 1), np.inf), sample_weight=_zero_at_3),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    (
+        "y-nan",
+        _partial(y=lambda y: _with(y, 7, np.nan)),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    ("X-strings", _partial(X=lambda X: X.astype(str)), ValueError, "X holds strings"),
+    ("y-strings", _partial(y=lambda y: y.astype(str)), ValueError, "y holds strings"),
+    (
+        "weight-negative",
+        _partial(sample_weight=lambda X: -ONES),
+        ValueError,
+        "Negative values in data passed to `sample_weight`",
+    ),
+    (
+        "weight-all-zero",
+        _partial(sample_weight=lambda X: 0 * ONES),
+        ValueError,
+        "sample_weight must contain at least one positive weight",
+    ),
+    ("X-3d", _partial(X=lambda X: X[:, :, None]), ValueError, "Found array with dim 3"),
+    (
+        "X-sparse",
+        _partial(X=lambda X: sp.csr_matrix(X)),
+        TypeError,
+        "Sparse data was passed for X",
+    ),
+    (
+        "X-complex",
+        _partial(X=lambda X: X.astype(complex)),
+        ValueError,
+        "Complex data not supported",
+    ),
+    (
+        "y-wrong-length",
+        _partial(y=lambda y: y[:-1]),
+        ValueError,
+        "inconsistent numbers of samples: \\[50, 49\\]",
+    ),
+    (
+        "X-empty",
+        _partial(X=lambda X: X[:0], y=lambda y: y[:0]),
+        ValueError,
+        "Found array with 0 sample\\(s\\)",
+    ),
+    (
+        "fewer-features-later-batch",
+        _partial(X=lambda X: X[:, :6], first=True),
+        ValueError,
+        "X has 6 features, but DeepTDRegressor is expecting 12 features",
+    ),
+    (
+        "kernel-sizes-product",
+        _partial(kernel_sizes=(3, 3)),
+        ValueError,
+        "kernel_sizes \\(3, 3\\) multiply to 9, but X has 12 features",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [case[1:] for case in PARTIAL_FIT_CASES],
+    ids=[case[0] for case in PARTIAL_FIT_CASES],
+)
+def test_partial_fit_rejects_bad_input(data, call, error, message):
     X, y = data
-    # Targets are standardised inside fit, so the fit is scale-equivariant.
-    reference = DeepTDRegressor(random_state=0).fit(X, y).predict(X)
-    model = DeepTDRegressor(random_state=0).fit(X, y * scale)
-    prediction = model.predict(X)
-    assert np.all(np.isfinite(prediction))
-    np.testing.assert_allclose(prediction / scale, reference, rtol=1e-9, atol=1e-12)
+    with pytest.raises(error, match=message) as info:
+        call(X, y)
+    assert type(info.value) is error
+
+
+def test_predict_before_fit(data):
+    X, _ = data
+    with pytest.raises(NotFittedError, match="instance is not fitted yet"):
+        DeepTDRegressor().predict(X)
+
+
+def test_battery_size():
+    # The issue asks for at least 40 distinct bad-input cases.
+    n_cases = (
+        len(FIT_CASES)
+        + len(PARTIAL_FIT_CASES)
+        + len(PREDICT_CASES)
+        + len(FEATURE_NAME_CASES)
+        + 1
+    )
+    assert n_cases >= 40
+    assert len({case[0] for case in FIT_CASES}) == len(FIT_CASES)
