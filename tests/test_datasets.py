@@ -142,3 +142,16 @@ def test_make_planted_cnn():
     np.testing.assert_array_equal(y, y_again)
     X_frame, y_series = make_planted_cnn(5, (3, 2), random_state=0, as_frame=True)
     assert isinstance(X_frame, pd.DataFrame) and isinstance(y_series, pd.Series)
+
+
+def test_sampling_leaves_the_global_random_state_untouched():
+    np.random.seed(12345)
+    before = np.random.get_state()
+    planted = PlantedCNNDataset((3, 2, 2), random_state=0)
+    planted.sample(10)
+    planted.sample(10, random_state=3)
+    make_planted_cnn(10, kernel_sizes=(3, 2, 2), random_state=0)
+    after = np.random.get_state()
+    assert before[0] == after[0]
+    np.testing.assert_array_equal(before[1], after[1])
+    assert before[2:] == after[2:]

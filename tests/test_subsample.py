@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
+from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset, kernel_correlation
 from sklearn_deeptd._subsample import (
     RUN_ROWS,
     gather_rows,
@@ -117,3 +119,45 @@ def test_gathered_rows_are_copies_the_summary_may_scale(order):
         gather_rows(X, y, weight, slice(None)), (X, y, weight)
     ):
         assert not np.shares_memory(gathered, original)
+
+
+@pytest.mark.parametrize("refine", [False, True])
+def test_sparse_weights_subsample_the_weighted_rows(refine):
+    # 30 weighted rows among 20,000: a uniform subsample of 4096 rows would
+    # hold about 6 of them; the subsamples are drawn among weighted rows only,
+    # so the fit equals the fit on those rows alone.
+    planted = PlantedCNNDataset((4, 4), random_state=0)
+    X, y = planted.sample(20_000, random_state=1)
+    weight = np.zeros(20_000)
+    rows = np.random.RandomState(2).choice(20_000, 30, replace=False)
+    weight[rows] = np.arange(1.0, 31.0)
+    params = dict(kernel_sizes=(4, 4), refine=refine, random_state=0)
+    sparse = DeepTDRegressor(**params).fit(X, y, sample_weight=weight)
+    alone = DeepTDRegressor(**params).fit(X[rows], y[rows], sample_weight=weight[rows])
+    for kernel in sparse.kernels_ + sparse.td_kernels_:
+        assert np.all(np.isfinite(kernel))
+    assert np.all(np.isfinite(sparse.weights_)) and np.isfinite(sparse.intercept_)
+    assert np.all(np.isfinite(sparse.predict(X)))
+    for got, expected in zip(sparse.kernels_, alone.kernels_):
+        np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(sparse.weights_, alone.weights_, rtol=1e-8)
+
+
+def test_refine_samples_bounds_the_refinement():
+    planted = PlantedCNNDataset((4, 4, 4), random_state=0)
+    X, y = planted.sample(400, random_state=1)
+    everything = DeepTDRegressor((4, 4, 4), refine_samples=None, random_state=0)
+    everything.fit(X, y)
+    # A budget covering every row refines on all of them, without a draw.
+    covering = DeepTDRegressor((4, 4, 4), refine_samples=len(X), random_state=0)
+    covering.fit(X, y)
+    for a, b in zip(everything.kernels_, covering.kernels_):
+        np.testing.assert_array_equal(a, b)
+    # A smaller budget refines on a reproducible subsample: a different fit
+    # that still recovers the planted network.
+    subsample = DeepTDRegressor((4, 4, 4), refine_samples=200, random_state=0)
+    subsample.fit(X, y)
+    again = clone(subsample).fit(X, y)
+    np.testing.assert_array_equal(subsample.kernels_[0], again.kernels_[0])
+    assert not np.array_equal(subsample.kernels_[0], everything.kernels_[0])
+    assert kernel_correlation(planted.kernels_, subsample.kernels_).min() > 0.99

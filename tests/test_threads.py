@@ -1,7 +1,9 @@
-"""Threads: DeepTD leaves threading to BLAS, whose limits it respects."""
+"""Threads: DeepTD leaves threading to BLAS, whose limits it respects, and a
+fitted model predicts from several threads at once."""
 
 import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -63,3 +65,13 @@ def test_grid_search_in_parallel_equals_sequential():
         rtol=1e-8,
     )
     assert parallel.best_params_ == sequential.best_params_
+
+
+def test_concurrent_predict():
+    X, y = PlantedCNNDataset((3, 2, 2), random_state=0).sample(200, random_state=1)
+    model = DeepTDRegressor((3, 2, 2), rank=2, random_state=0).fit(X, y)
+    expected = model.predict(X)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: model.predict(X), range(32)))
+    for result in results:
+        assert result.tobytes() == expected.tobytes()
