@@ -1,4 +1,5 @@
-"""DeepTDRegressor in the scikit-learn ecosystem, and its documented behaviour."""
+"""DeepTDRegressor in the scikit-learn ecosystem, its documented behaviour, and
+degenerate but valid data."""
 
 import pickle
 import warnings
