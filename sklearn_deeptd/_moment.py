@@ -150,8 +150,9 @@ class MomentStatistics:
     y_mean : float
         Weighted mean of ``y``.
     y_unit : float
-        A scale of the deviations of ``y`` from its mean (the standard
-        deviation for one block).
+        The unit of ``moment``: a scale of ``y - c`` (the standard deviation
+        for a centred block, the root mean square of ``y`` for an uncentred
+        one, a bound of the deviations after a merge).
     y_spread : float
         Weighted standard deviation of ``y`` divided by ``y_unit``.
     centred : bool
@@ -234,13 +235,15 @@ def _target_deviations(xp, y, share):
 
     ``share`` is a vector of weights summing to one, or a float (equal
     weights). The direct computation is used when it is safe, else ``y`` is
-    first divided by its largest magnitude so that squares cannot overflow or
-    underflow; the second pass removes the rounding of the first mean.
-    Returns ``(mean, std, deviations, unit_values, magnitude)`` where
-    ``deviations = (y - mean) / magnitude`` and ``unit_values = y / magnitude``.
+    first divided by the largest magnitude of its rows of positive weight, so
+    that squares cannot overflow or underflow (rows of zero weight count as
+    0 there: they must not set the scale); the second pass removes the
+    rounding of the first mean. Returns ``(mean, std, deviations,
+    unit_values, magnitude)`` where ``deviations = (y - mean) / magnitude`` and
+    ``unit_values = y / magnitude``.
     """
 
-    def centred(magnitude):
+    def centred(y, magnitude):
         unit = y if magnitude == 1.0 else y / magnitude
         if isinstance(share, float):
             mean = xp.mean(unit)
@@ -258,29 +261,32 @@ def _target_deviations(xp, y, share):
 
     magnitude = 1.0
     with np.errstate(all="ignore"):
-        mean, variance, deviations, unit = centred(magnitude)
+        mean, variance, deviations, unit = centred(y, magnitude)
     smallest = float(xp.finfo(y.dtype).smallest_normal) ** _DIRECT_VARIANCE_EXPONENT
     if not (np.isfinite(mean) and smallest < variance < np.inf):
+        if not isinstance(share, float):
+            y = xp.where(share > 0, y, xp.zeros_like(y))
         magnitude = float(xp.max(xp.abs(y))) if y.shape[0] else 0.0
         if magnitude == 0:
             return 0.0, 0.0, y, y, 1.0
-        mean, variance, deviations, unit = centred(magnitude)
+        mean, variance, deviations, unit = centred(y, magnitude)
     std = float(np.sqrt(max(variance, 0.0)))
     return mean * magnitude, std * magnitude, deviations, unit, magnitude
 
 
 def _multipliers(xp, base, share, factor, dtype):
-    """``base * share * factor`` in ``dtype``, in one pass where ``share`` is a
-    float (equal weights), written straight into the result."""
+    """``base * share * factor``, computed in float64 (the factor of y of scale
+    1e-50 does not fit float32) and cast to ``dtype`` once; one pass for equal
+    weights, written straight into the result."""
     if not isinstance(base, np.ndarray):
         return xp.astype(base * share * factor, dtype)
-    multipliers = np.empty(base.shape[0], dtype=dtype)
     if isinstance(share, float):
+        multipliers = np.empty(base.shape[0], dtype=dtype)
         np.multiply(base, share * factor, out=multipliers)
-    else:
-        np.multiply(base, share, out=multipliers)
-        multipliers *= factor
-    return multipliers
+        return multipliers
+    multipliers = base * share
+    multipliers *= factor
+    return multipliers.astype(dtype, copy=False)
 
 
 def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=None):
@@ -328,6 +334,11 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
         share = normalised_sample_weight(sample_weight)
     mean, std, deviations, unit_values, magnitude = _target_deviations(xp, y, share)
     constant = targets_are_constant(mean, std)
+    # The moment's unit: std(y) for the centred multipliers p (y - mean) / std,
+    # whose absolute values sum to at most 1 (Cauchy-Schwarz), and the root
+    # mean square of y for the uncentred p y / rms: X.T @ v cannot overflow
+    # before X does, in float32 too.
+    unit = float(np.hypot(mean, std)) if center is False else std
 
     def shares():
         if isinstance(share, float):
@@ -342,12 +353,10 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
         moment = xp.zeros_like(product)
         x_mean = product if center is None else None
     else:
-        # v = p (y - c) / std with p the weights summing to one: |v| stays small
-        # whatever the scale of y, so X.T @ v cannot overflow before X does.
         base = unit_values if center is False else deviations
         # One product: the multipliers in X's dtype at once, as BLAS takes them.
         out_dtype = dtype if center is None else X.dtype
-        multipliers = _multipliers(xp, base, share, magnitude / std, out_dtype)
+        multipliers = _multipliers(xp, base, share, magnitude / unit, out_dtype)
         if center is None:
             weights = shares()
             product = cross_product(X, xp.stack([weights, multipliers], axis=1))
@@ -362,8 +371,8 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
         weight_unit=weight_unit,
         weight_total=weight_total,
         y_mean=mean,
-        y_unit=std,
-        y_spread=0.0 if constant else 1.0,
+        y_unit=unit,
+        y_spread=0.0 if constant else std / unit,
         centred=center is not False,
         moment=moment,
         x_mean=x_mean,
@@ -394,13 +403,13 @@ def merge_statistics(blocks):
 
     The parallel formulas of Chan et al., in the units of
     :class:`MomentStatistics`: block ``k`` with weight share ``q_k``, mean
-    ``m_k`` and deviation scale ``u_k`` sits ``d_k = m_k - m`` from the merged
-    mean ``m``, so with a merged scale ``U >= u_k, |d_k|``
+    ``m_k`` and unit ``u_k`` sits ``d_k = m_k - m`` from the merged mean ``m``.
+    Everything about y is measured in ``U = max_k(|m_k|, u_k)``, so every
+    ratio below is at most 2, whatever the scales of the blocks:
 
     - ``var / U^2 = sum_k q_k ((u_k s_k / U)^2 + (d_k / U)^2)``,
-    - ``moment = sum_k q_k (moment_k u_k / U + (d_k / U) x_mean_k)``,
+    - ``moment = sum_k q_k (moment_k u_k / U + (d_k / U) x_mean_k)``.
 
-    every ratio at most 1: no overflow whatever the scales of the blocks.
     Blocks of zero weight add only their row counts.
 
     Parameters
@@ -424,20 +433,18 @@ def merge_statistics(blocks):
     weight_total = float(totals.sum())
     shares = totals / weight_total
     means = np.array([block.y_mean for block in blocks])
-    largest = float(np.max(np.abs(means)))
-    scale = largest if largest > 0 else 1.0
-    mean = float(shares @ (means / scale)) * scale
-    offsets = (means / scale - mean / scale) * scale
     y_units = np.array([block.y_unit for block in blocks])
-    y_unit = float(max(y_units.max(), np.max(np.abs(offsets))))
+    y_unit = float(max(np.max(np.abs(means)), y_units.max()))
     x_means = np.stack([block.x_mean for block in blocks])
     x_mean = shares @ x_means
     if y_unit == 0:
         return MomentStatistics(
-            n_rows, weight_unit, weight_total, mean, 0.0, 0.0, True,
+            n_rows, weight_unit, weight_total, 0.0, 0.0, 0.0, True,
             np.zeros_like(x_mean), x_mean,
         )  # fmt: skip
-    ratios, shifts = y_units / y_unit, offsets / y_unit
+    unit_means = means / y_unit
+    unit_mean = float(shares @ unit_means)
+    ratios, shifts = y_units / y_unit, unit_means - unit_mean
     spreads = np.array([block.y_spread for block in blocks]) * ratios
     y_spread = float(np.sqrt(shares @ (spreads**2 + shifts**2)))
     moments = np.stack([block.moment for block in blocks])
@@ -446,7 +453,7 @@ def merge_statistics(blocks):
         n_rows=n_rows,
         weight_unit=weight_unit,
         weight_total=weight_total,
-        y_mean=mean,
+        y_mean=unit_mean * y_unit,
         y_unit=y_unit,
         y_spread=y_spread,
         centred=True,
