@@ -10,26 +10,29 @@ call, so that each chunk is read (or generated) once; the summary and the
 solver are those of every fit.
 """
 
+import warnings
+
 import numpy as np
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import (
     _check_feature_names,
     _check_n_features,
-    assert_all_finite,
+    check_array,
     check_consistent_length,
 )
 
 from ._activations import ACTIVATIONS
 from ._moment import MomentStatistics, block_statistics, merge_statistics
 from ._network import network_output
-from ._subsample import (
-    Rows,
-    SubsamplePlan,
-    plan_subsamples,
-    rows_with_weight,
-    subsample_plan,
-)
+from ._subsample import Rows, SubsamplePlan, plan_subsamples
 from ._summary import summarise
-from ._validation import check_min_samples, check_targets, check_weights
+from ._validation import (
+    assert_finite,
+    check_min_samples,
+    check_not_strings,
+    check_targets,
+    check_weights,
+)
 
 DASK_EXTRA_MESSAGE = (
     "{what} needs dask: install the optional extra with "
@@ -82,66 +85,114 @@ def normalise_chunks(chunks, n_samples):
     return sizes
 
 
-def _row_chunked(da, X, estimator_name):
-    """X as a 2-D floating dask array with one chunk along the features."""
-    if X.ndim != 2:
-        raise ValueError(f"Expected a 2-D dask array for X, got {X.ndim}-D.")
-    if any(np.isnan(size) for size in X.chunks[0]):
+def _check_dtype(value, name, estimator_name):
+    """What ``validate_data`` says of a non-numeric dtype, read off the dtype
+    alone (a dask array of objects is not scanned)."""
+    if value.dtype.kind in "USV":
+        check_not_strings(value, name)
+    if value.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported in {name}.")
+    if value.dtype.kind not in "biuf":
         raise ValueError(
-            "The dask array X has unknown chunk sizes; call "
-            "X.compute_chunk_sizes() before fitting."
+            f"{name} has dtype {value.dtype}; {estimator_name} needs real numbers."
+        )
+
+
+def _known_chunks(value, name):
+    if any(np.isnan(size) for size in value.chunks[0]):
+        raise ValueError(
+            f"The dask array {name} has unknown chunk sizes; call "
+            f"{name}.compute_chunk_sizes() before fitting."
+        )
+
+
+def _row_chunked(X, estimator_name):
+    """X as a 2-D floating dask array with one chunk along the features."""
+    if X.ndim > 2:
+        # scikit-learn's own words, from an empty array of the same dimension.
+        check_array(np.empty((1,) * X.ndim), estimator=estimator_name)
+    if X.ndim != 2:
+        raise ValueError(f"Expected 2D array, got {X.ndim}D array instead.")
+    _known_chunks(X, "X")
+    _check_dtype(X, "X", estimator_name)
+    if X.shape[1] < 1:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 "
+            f"is required by {estimator_name}."
         )
     if X.dtype not in (np.float32, np.float64):
-        if X.dtype.kind not in "biuf":
-            raise ValueError(
-                f"X has dtype {X.dtype}; {estimator_name} needs real numbers."
-            )
         X = X.astype(np.float64)
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     return X
 
 
-def _vector_like(da, value, X, name):
-    """A 1-D dask array with the row chunks of ``X`` (``value`` may be NumPy,
-    and a scalar ``sample_weight`` weighs every row alike)."""
-    if name == "sample_weight" and np.ndim(value) == 0 and not is_dask_array(value):
-        return da.full(X.shape[0], float(value), chunks=(X.chunks[0],))
-    if is_dask_array(value):
-        if any(np.isnan(size) for size in value.chunks[0]):
-            raise ValueError(
-                f"The dask array {name} has unknown chunk sizes; call "
-                f"{name}.compute_chunk_sizes() first."
-            )
-    else:
-        value = np.asarray(value)
-    if value.ndim == 2 and value.shape[1] == 1:
-        value = value[:, 0]
-    if value.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {tuple(value.shape)}.")
-    check_consistent_length(X, value)
+def _targets(da, y, X, estimator_name):
+    """y as a 1-D dask array with the row chunks of X (y may be NumPy)."""
+    y = y if is_dask_array(y) else np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+        )
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"y should be a 1d array, got an array of shape {y.shape} instead."
+        )
+    check_consistent_length(X, y)
+    _check_dtype(y, "y", estimator_name)
+    return _row_chunks_of(da, y, X, "y")
+
+
+def _weights(da, sample_weight, X, estimator_name):
+    """Weights as a 1-D dask array with the row chunks of X (NumPy, dask, or
+    a scalar that weighs every row alike)."""
+    n_samples = X.shape[0]
+    if not is_dask_array(sample_weight) and np.ndim(sample_weight) == 0:
+        return da.full(n_samples, float(sample_weight), chunks=(X.chunks[0],))
+    if not is_dask_array(sample_weight):
+        sample_weight = np.asarray(sample_weight)
+    if sample_weight.ndim != 1:
+        raise ValueError(
+            f"Sample weights must be 1D array or scalar, got {sample_weight.ndim}D "
+            "array. Expected either a scalar value or a 1D array of length "
+            f"{n_samples}."
+        )
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {sample_weight.shape}, expected {(n_samples,)}!"
+        )
+    _check_dtype(sample_weight, "sample_weight", estimator_name)
+    return _row_chunks_of(da, sample_weight, X, "sample_weight")
+
+
+def _row_chunks_of(da, value, X, name):
     if not is_dask_array(value):
-        value = da.from_array(value, chunks=(X.chunks[0],))
+        return da.from_array(value, chunks=(X.chunks[0],))
+    _known_chunks(value, name)
     if value.chunks[0] != X.chunks[0]:
         value = value.rechunk((X.chunks[0],))
     return value
 
 
 def validate_dask_data(estimator, X, y, sample_weight):
-    """What can be checked of dask training data without reading it.
+    """What can be checked of dask training data without reading it, in the
+    words of ``validate_data``.
 
     The rest (finiteness, negative weights) is checked chunk by chunk where
     the chunks are read, by the checks of every other fit.
     """
     name = type(estimator).__name__
     _, da = import_dask_array(f"{name}.fit on a dask array")
-    X = _row_chunked(da, X, name)
+    X = _row_chunked(X, name)
     check_min_samples(X.shape, 2, name)
     _check_n_features(estimator, X, reset=True)
     _check_feature_names(estimator, X, reset=True)
-    y = _vector_like(da, y, X, "y")
+    y = _targets(da, y, X, name)
     if sample_weight is not None:
-        sample_weight = _vector_like(da, sample_weight, X, "sample_weight")
+        sample_weight = _weights(da, sample_weight, X, name)
     return X, y, sample_weight
 
 
@@ -156,29 +207,27 @@ def _chunk_statistics(X, y, sample_weight, estimator_name):
 def summarise_dask(X, y, sample_weight, sizes, random_state, *, center, estimator_name):
     """The :class:`~._summary.DataSummary` of validated dask arrays.
 
-    One ``dask.compute`` reduces every row chunk to its statistics and gathers
-    the pool of ``sizes`` rows drawn from ``random_state`` among all rows;
-    rows of zero weight are then dropped from the pool and the subsamples
-    drawn again among the others (a mask of all rows' weights is not
-    gathered, unlike in memory).
+    The subsamples are planned as in memory (among the rows of positive
+    weight, from ``random_state``); then one ``dask.compute`` reduces every
+    row chunk to its statistics and gathers the planned rows, so that each
+    chunk of X is read (or generated) once.
     """
     dask, da = import_dask_array()
-    n_samples, n_features = X.shape
-    pool_rows, (search, refine) = subsample_plan(n_samples, sizes, random_state)
-    weight_blocks = None if sample_weight is None else sample_weight[:, None]
+    n_features = X.shape[1]
+    plan = _plan(dask, X, sample_weight, sizes, random_state)
     rows = da.map_blocks(
         _chunk_statistics,
         X,
         y[:, None],
-        weight_blocks,
+        None if sample_weight is None else sample_weight[:, None],
         estimator_name,
         chunks=((1,) * len(X.chunks[0]), (2 * n_features + 6,)),
         dtype=np.float64,
         meta=np.empty((0, 0)),
     )
-    gathered = [X[pool_rows], y[pool_rows]]
+    gathered = [X[plan.pool_rows], y[plan.pool_rows]]
     if sample_weight is not None:
-        gathered.append(sample_weight[pool_rows])
+        gathered.append(sample_weight[plan.pool_rows])
     rows, *pool = dask.compute(rows, *gathered)
     statistics = merge_statistics([MomentStatistics.from_row(row) for row in rows])
     # Copies: the summary scales its pool in place, and a computed slice of a
@@ -186,19 +235,49 @@ def summarise_dask(X, y, sample_weight, sizes, random_state, *, center, estimato
     pool = [np.array(array, dtype=np.float64) for array in pool]
     if sample_weight is None:
         pool.append(np.ones(pool[1].shape[0]))
-    plan = SubsamplePlan(pool_rows, search, refine)
-    kept = rows_with_weight(pool[2])
-    if kept is not None:
-        pool = [array[kept] for array in pool]
-        plan = plan_subsamples(kept.size, None, sizes, random_state)
     return summarise(statistics, Rows(*pool), plan, center=center)
+
+
+def _plan(dask, X, sample_weight, sizes, random_state):
+    """The :class:`~._subsample.SubsamplePlan` that ``plan_subsamples`` gives
+    in memory, without gathering the weights: a pass over them counts the
+    rows of positive weight in each chunk, and, where some are zero, a second
+    finds the planned ones."""
+    n_samples = X.shape[0]
+    if sample_weight is None:
+        return plan_subsamples(n_samples, None, sizes, random_state)
+    positive = sample_weight > 0
+    counts = positive.map_blocks(
+        lambda block: np.array([np.count_nonzero(block)]),
+        chunks=((1,) * len(X.chunks[0]),),
+        dtype=np.int64,
+    ).compute()
+    if counts.sum() == n_samples:
+        return plan_subsamples(n_samples, None, sizes, random_state)
+    plan = plan_subsamples(int(counts.sum()), None, sizes, random_state)
+    wanted = np.arange(counts.sum())[plan.pool_rows]
+    firsts = np.concatenate([[0], np.cumsum(counts)])
+    starts = np.concatenate([[0], np.cumsum(X.chunks[0])])
+    pieces = []
+    for chunk, block in enumerate(positive.to_delayed()):
+        lo, hi = np.searchsorted(wanted, firsts[chunk : chunk + 2])
+        if hi > lo:
+            ranks = wanted[lo:hi] - firsts[chunk]
+            pieces.append(dask.delayed(_rows_of_positive)(block, ranks, starts[chunk]))
+    rows = np.concatenate([np.empty(0, dtype=np.intp), *dask.compute(*pieces)])
+    return SubsamplePlan(rows, plan.search, plan.refine)
+
+
+def _rows_of_positive(positive, ranks, start):
+    """Rows of a chunk holding its ``ranks``-th rows of positive weight."""
+    return start + np.flatnonzero(positive)[ranks]
 
 
 def predict_dask(estimator, X):
     """A lazy dask array of predictions, one block per row chunk of ``X``."""
     name = type(estimator).__name__
-    _, da = import_dask_array(f"{name}.predict on a dask array")
-    X = _row_chunked(da, X, name)
+    import_dask_array(f"{name}.predict on a dask array")
+    X = _row_chunked(X, name)
     _check_n_features(estimator, X, reset=False)
     return X.map_blocks(
         _predict_chunk,
@@ -216,6 +295,6 @@ def predict_dask(estimator, X):
 
 def _predict_chunk(X, kernels, weights, intercept, input_scale, names, estimator_name):
     """Network output on one row chunk, checked like any input of predict."""
-    assert_all_finite(X, input_name="X", estimator_name=estimator_name)
+    assert_finite(X, "X", estimator_name)
     activations = [ACTIVATIONS[name] for name in names]
     return network_output(X, kernels, weights, intercept, activations, input_scale)
