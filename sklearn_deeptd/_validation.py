@@ -12,6 +12,7 @@ import inspect
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.externals.array_api_compat import is_array_api_obj
 from sklearn.utils._array_api import get_namespace, move_to
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
@@ -112,10 +113,13 @@ def assert_finite(values, input_name, estimator_name=None):
     only to be reported)."""
     if not isinstance(values, np.ndarray):
         xp, _ = get_namespace(values)
+        if not xp.isdtype(values.dtype, ("real floating", "complex floating")):
+            return  # integers and booleans are finite
         if bool(xp.all(xp.isfinite(values))):
             return
         values = to_numpy(values, xp)
-    assert_all_finite(values, input_name=input_name, estimator_name=estimator_name)
+    with _huge_values_allowed():
+        assert_all_finite(values, input_name=input_name, estimator_name=estimator_name)
 
 
 def check_min_samples(shape, minimum, estimator_name):
@@ -127,21 +131,40 @@ def check_min_samples(shape, minimum, estimator_name):
         )
 
 
+def _huge_values_allowed():
+    # scikit-learn's finiteness check sums the values first: finite values
+    # near the largest float overflow that sum, which is no error of theirs.
+    return np.errstate(over="ignore", invalid="ignore")
+
+
 def check_targets(y, estimator_name):
     """Targets as a finite 1-D array (what ``validate_data`` checks of y)."""
-    return _check_y(y, y_numeric=True, estimator=estimator_name)
+    with _huge_values_allowed():
+        return _check_y(y, y_numeric=True, estimator=estimator_name)
 
 
 def check_weights(sample_weight, X):
     """Finite, non-negative float weights, one per row of X, or a scalar."""
-    return _check_sample_weight(
-        sample_weight, X, ensure_non_negative=True, **_ALLOW_ZERO_WEIGHTS
-    )
+    with _huge_values_allowed():
+        return _check_sample_weight(
+            sample_weight, X, ensure_non_negative=True, **_ALLOW_ZERO_WEIGHTS
+        )
 
 
 def _float_dtypes(namespace):
     xp = np if namespace is None else namespace[0]
     return [xp.float64, xp.float32]
+
+
+def _follow(value, namespace):
+    """A target or weight array moved to X's ``namespace = (xp, device)``;
+    lists and pandas objects become NumPy first, None and scalars stay."""
+    if value is None or np.ndim(value) == 0:
+        return value
+    if not is_array_api_obj(value):
+        value = np.asarray(value)
+    xp, device = namespace
+    return move_to(value, xp=xp, device=device)
 
 
 def validate_training_data(
@@ -155,14 +178,12 @@ def validate_training_data(
             check_not_strings(value, name)
     else:
         # Everything follows X: targets and weights move to its namespace.
-        xp, device = namespace
-        y, sample_weight = move_to(y, sample_weight, xp=xp, device=device)
+        y, sample_weight = (_follow(value, namespace) for value in (y, sample_weight))
         name = type(estimator).__name__
         for value, input_name in ((y, "y"), (sample_weight, "sample_weight")):
-            if value is not None and value.ndim == 1:
+            if getattr(value, "ndim", None) == 1:
                 assert_finite(value, input_name, name)
-    # scikit-learn's check sums X first; huge finite entries overflow that sum.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with _huge_values_allowed():
         X, y = validate_data(
             estimator,
             X,
@@ -182,5 +203,5 @@ def validate_prediction_data(estimator, X, namespace=None):
     """Validated, finite X with the features seen in fit."""
     if namespace is None:
         check_not_strings(X, "X")
-    with np.errstate(over="ignore", invalid="ignore"):
+    with _huge_values_allowed():
         return validate_data(estimator, X, dtype=_float_dtypes(namespace), reset=False)
