@@ -21,7 +21,9 @@ class Activation:
 
     ``odd`` means phi(-z) = -phi(z), so two consecutive kernels may flip sign
     together; ``positively_homogeneous`` means phi(c z) = c phi(z) for c > 0, so
-    scale moves freely between layers.
+    scale moves freely between layers. ``asymptote``, for an activation that is
+    not homogeneous but grows like one (softplus), is the homogeneous function
+    psi with phi(c z) / c -> psi(z) as c grows: what huge inputs see.
     """
 
     name: str
@@ -29,6 +31,7 @@ class Activation:
     derivative: Callable[[np.ndarray], np.ndarray]
     odd: bool
     positively_homogeneous: bool
+    asymptote: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def _namespace(z):
@@ -109,7 +112,7 @@ ACTIVATIONS = {
     ),
     "tanh": Activation("tanh", _tanh, _tanh_derivative, True, False),
     "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_derivative, False, False),
-    "softplus": Activation("softplus", _softplus, _sigmoid, False, False),
+    "softplus": Activation("softplus", _softplus, _sigmoid, False, False, _relu),
     "identity": Activation("identity", _identity, _identity_derivative, True, True),
 }
 

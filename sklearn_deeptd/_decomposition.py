@@ -52,17 +52,19 @@ def _leading_left_vectors(xp, unfolded, count):
     """Up to ``count`` leading left singular vectors of a matrix, from the
     eigenvectors of its smaller Gram matrix (a mode of size 4096 against one
     column costs a 1 x 1 problem, not a 4096 x 4096 one). Columns whose
-    singular value is zero are left out."""
+    singular value is zero, to rounding, are left out."""
     n_rows, n_columns = unfolded.shape
-    if n_rows <= n_columns:
-        _, eigenvectors = xp.linalg.eigh(unfolded @ unfolded.T)
-        return xp.flip(eigenvectors, axis=1)[:, :count]
-    eigenvalues, eigenvectors = xp.linalg.eigh(unfolded.T @ unfolded)
-    eigenvalues = xp.flip(eigenvalues)[: min(count, n_columns)]
+    tall = n_rows > n_columns
+    gram = unfolded.T @ unfolded if tall else unfolded @ unfolded.T
+    eigenvalues, eigenvectors = xp.linalg.eigh(gram)
+    count = min(count, gram.shape[0])
+    eigenvalues = xp.flip(eigenvalues)[:count]
     eigenvectors = xp.flip(eigenvectors, axis=1)[:, :count]
     # Singular values lost in rounding give no direction.
     floor = float(xp.finfo(unfolded.dtype).eps) * float(eigenvalues[0])
     kept = int(xp.sum(xp.astype(eigenvalues > floor, xp.int64)))
+    if not tall:
+        return eigenvectors[:, :kept]
     left = unfolded @ eigenvectors[:, :kept]
     return left / xp.linalg.vector_norm(left, axis=0)
 

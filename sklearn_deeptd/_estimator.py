@@ -113,8 +113,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         Draws the subsample of at most 4096 rows (runs of 32 consecutive rows)
         used to choose kernel signs and the scale (nested in the
         ``refine_samples`` rows of the refinement), the random
-        starts of the decomposition, and the random networks of
-        ``init="random"``. Pass an int for reproducible fits.
+        starts of the decomposition, the random networks of
+        ``init="random"``, and the reservoir sample of :meth:`partial_fit`.
+        Pass an int for reproducible fits.
     verbose : int, default=0
         Print progress of the decomposition and the refinement when positive.
 
@@ -168,12 +169,14 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
 
     The data cost of a fit is one pass over ``X``: the moment is the single
     product ``X.T @ (w * (y - mean y)) / std(y)``, which also reveals NaN or
-    infinite entries, so ``X`` is neither copied, centred, scaled, nor checked
-    in a separate pass. Every way in (NumPy, :meth:`partial_fit`, dask, array
-    API) reduces its rows to the same statistics and subsamples, standardised
-    by the same rules, and hands them to the same solver. float64 and float32
-    inputs of either memory order are used in place; float32 products are
-    summed in float64 over blocks of 2^20 rows, and every fitted attribute is
+    infinite entries, so ``X`` is neither copied, centred, nor scaled, and
+    only the rows whose multiplier is zero (zero weight, or a target equal to
+    the mean, or to 0 with ``center=False``) are checked apart. Every way in
+    (NumPy, :meth:`partial_fit`, dask, array API) reduces its rows to the same
+    statistics and subsamples, standardised by the same rules, and hands them
+    to the same solver. float64 and float32 inputs of either memory order are
+    used in place; C-ordered float32 inputs are read in blocks of 2^20 rows
+    whose products are summed in float64, and every fitted attribute is
     float64. The sign search and the refinement read only
     their subsamples (at most 4096 and ``refine_samples`` rows), gathered once
     into float64. The products run in the BLAS numpy links to, so

@@ -98,11 +98,12 @@ def forward(X, kernels, activations, *, return_cache=False, row_scale=None):
         Also return the pre-activations of every layer, which :func:`backward`
         needs.
     row_scale : array of shape (n_samples,), default=None
-        Evaluate the network at ``row_scale[:, None] * X`` instead. Layers with
-        positively homogeneous activations carry the factor along, and the
-        first other layer applies it to its pre-activations, so that rows
-        whose entries would overflow in the first products are evaluated
-        correctly (powers of two keep it exact).
+        Evaluate the network at ``row_scale[:, None] * X`` instead, for powers
+        of two that are 1 or huge. Layers with positively homogeneous
+        activations carry the factor along (exactly), as do softplus layers
+        on the rows of huge factor (through their asymptote, relu); the first
+        other layer applies it to its pre-activations, so that rows whose
+        entries would overflow in the first products are evaluated correctly.
 
     Returns
     -------
@@ -127,11 +128,18 @@ def forward(X, kernels, activations, *, return_cache=False, row_scale=None):
         else:
             grouped = xp.reshape(hidden, (n_samples, -1, sizes[layer], n_branches))
             pre = _contract_blocks(xp, grouped, kernel)
-        if row_scale is not None and not activation.positively_homogeneous:
-            pre = pre * row_scale[:, None, None]
-            row_scale = None
         cache.append(pre)
-        hidden = activation.function(pre)
+        if row_scale is None or activation.positively_homogeneous:
+            hidden = activation.function(pre)
+        elif activation.asymptote is not None:
+            # Rows carried at a huge scale see the asymptote (softplus: relu,
+            # off by at most log 2 against values of 2^400 or more).
+            huge = (row_scale > 1.0)[:, None, None]
+            hidden = xp.where(huge, activation.asymptote(pre), activation.function(pre))
+        else:
+            cache[-1] = pre = pre * row_scale[:, None, None]
+            hidden = activation.function(pre)
+            row_scale = None
     outputs = hidden[:, 0, :]
     if row_scale is not None:
         outputs = outputs * row_scale[:, None]
@@ -187,13 +195,16 @@ def predict_network(X, kernels, weights, intercept, activations):
 
 
 def _power_of_two_row_scale(xp, X, input_scale):
-    """Per-row powers of two near each row's largest magnitude, or None when
-    no row is large enough against ``input_scale`` to need one."""
+    """Per-row powers of two near the largest magnitude of each row that is
+    huge against ``input_scale`` (1 for the other rows), or None when no row
+    is."""
     largest = xp.max(xp.abs(X), axis=1)
-    if not bool(xp.any(largest > _SAFE_INPUT_MAGNITUDE * input_scale)):
+    huge = largest > _SAFE_INPUT_MAGNITUDE * input_scale
+    if not bool(xp.any(huge)):
         return None
     # floor, not ceil: 2 ** ceil(log2(1e308)) overflows.
-    return 2.0 ** xp.floor(xp.log2(xp.where(largest > 1.0, largest, 1.0)))
+    exponent = xp.floor(xp.log2(xp.where(huge, largest, xp.ones_like(largest))))
+    return 2.0**exponent
 
 
 def network_output(X, kernels, weights, intercept, activations, input_scale=1.0):
@@ -235,13 +246,11 @@ def network_output(X, kernels, weights, intercept, activations, input_scale=1.0)
     if not blocks:
         return xp.zeros(0, dtype=dtype, device=device)
     y_pred = xp.concat(blocks) if len(blocks) > 1 else blocks[0]
-    overflowed = int(xp.sum(xp.astype(~xp.isfinite(y_pred), xp.int64)))
-    if overflowed:
+    if not bool(xp.all(xp.isfinite(y_pred))):
         warnings.warn(
-            f"The network's output overflows the floating-point range on "
-            f"{overflowed} of {y_pred.shape[0]} rows of X (their predictions are "
-            "infinite or NaN): X is far larger than the data the model was "
-            "fitted on.",
+            "The network's output overflows the floating-point range on some rows "
+            "of X (their predictions are infinite or NaN): X is far larger than "
+            "the data the model was fitted on, or y was near the largest float.",
             RuntimeWarning,
         )
     return y_pred

@@ -64,18 +64,23 @@ def input_scale(X_rows, weight_rows):
 
     ``X_rows`` are rows of X drawn across it and ``weight_rows`` their
     positive sample weights; about ``NORM_ESTIMATE_ROWS`` evenly spaced rows
-    among them are used. The fit runs on ``X / scale`` and divides the first
-    kernel by ``scale`` afterwards: an exact reparametrisation of the network
-    (only the first layer's pre-activations see X, linearly), which makes the
-    fit of ``X * s`` that of ``X`` for every ``s``. 1.0 when the rows are zero
-    or not finite (the finiteness check reports the latter).
+    among them are used (all of them when those few are zero). The fit runs on
+    ``X / scale`` and divides the first kernel by ``scale`` afterwards: an
+    exact reparametrisation of the network (only the first layer's
+    pre-activations see X, linearly), which makes the fit of ``X * s`` that
+    of ``X`` for every ``s``. 1.0 when every row is zero or a row is not
+    finite (the finiteness check reports the latter).
     """
     if X_rows.shape[0] == 0 or X_rows.shape[1] == 0:
         return 1.0
     step = max(X_rows.shape[0] // NORM_ESTIMATE_ROWS, 1)
-    X_rows, weight_rows = X_rows[::step, ...], weight_rows[::step]
-    with np.errstate(all="ignore"):
-        rms = weighted_rms_row_norm(X_rows, normalised_sample_weight(weight_rows))
+    for rows in (slice(None, None, step), slice(None)):
+        with np.errstate(all="ignore"):
+            rms = weighted_rms_row_norm(
+                X_rows[rows, ...], normalised_sample_weight(weight_rows[rows])
+            )
+        if rms != 0:
+            break
     rms /= np.sqrt(X_rows.shape[1])
     if not np.isfinite(rms) or rms == 0:
         return 1.0
