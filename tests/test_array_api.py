@@ -260,3 +260,23 @@ def test_dispatched_fit_of_integer_x_equals_numpy_fit(name):
     with sklearn.config_context(array_api_dispatch=True):
         got = DeepTDRegressor(**setting).fit(asarray(X_int), asarray(y))
     assert _max_difference(got.kernels_, expected.kernels_, to_numpy) <= 1e-8
+
+
+def test_targets_and_weights_of_other_kinds_follow_a_torch_x():
+    # Found in review: a list or pandas y beside a torch X raised in fit
+    # (partial_fit took them).
+    _setup("torch")
+    torch = pytest.importorskip("torch")
+    pd = pytest.importorskip("pandas")
+    planted = PlantedCNNDataset(kernel_sizes=SIZES, noise=0.1, random_state=0)
+    X, y = planted.sample(1000, random_state=1)
+    setting = dict(kernel_sizes=SIZES, random_state=0, refine=False)
+    expected = DeepTDRegressor(**setting).fit(X, y, sample_weight=np.full(1000, 2.0))
+    with sklearn.config_context(array_api_dispatch=True):
+        for targets, weight in [
+            (list(y), 2.0),
+            (pd.Series(y), pd.Series(np.full(1000, 2.0))),
+        ]:
+            got = DeepTDRegressor(**setting).fit(torch.asarray(X), targets, weight)
+            prediction = got.predict(torch.asarray(X[:50])).numpy()
+            np.testing.assert_allclose(prediction, expected.predict(X[:50]), rtol=1e-8)

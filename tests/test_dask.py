@@ -137,8 +137,44 @@ def test_dask_fit_rejects_bad_input():
         model.fit(da.from_array(X_nan, chunks=50), y, sample_weight=weight)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         model.fit(da.from_array(X, chunks=50), y[:100])
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
         model.fit(da.from_array(y, chunks=50), y)
     fitted = model.fit(da.from_array(X, chunks=50), y)
     with pytest.raises(ValueError, match="features"):
         fitted.predict(da.from_array(X[:, :4], chunks=50))
+
+
+@pytest.mark.parametrize(
+    "n_weighted, params",
+    [
+        # 12 rows cannot determine the 14 parameters: only DeepTD's estimate
+        # is unique there, not the refined interpolant.
+        (12, {"refine": False}),
+        (300, {}),
+        (300, {"init": "random", "refine_samples": 100}),
+    ],
+)
+def test_dask_subsamples_are_those_in_memory_when_weights_are_sparse(
+    n_weighted, params
+):
+    # Found in review: the dask pool was drawn among all 60000 rows and its
+    # zero-weight rows dropped afterwards, leaving 27 rows of 300 weighted
+    # ones (or none: a crash), and a different random stream than in memory.
+    # The subsamples are now planned among the rows of positive weight, as in
+    # memory, so the fits agree with more rows than the subsamples hold.
+    dask = pytest.importorskip("dask")
+    planted = PlantedCNNDataset(SIZES, noise=0.1, random_state=0)
+    X, y = planted.sample(60_000, random_state=3)
+    weight = np.zeros(60_000)
+    weight[np.random.RandomState(4).choice(60_000, n_weighted, replace=False)] = 1.0
+    setting = {"kernel_sizes": SIZES, "random_state": 0, **params}
+    expected = DeepTDRegressor(**setting).fit(X, y, sample_weight=weight)
+    with dask.config.set(scheduler="threads"):
+        got = DeepTDRegressor(**setting).fit(
+            da.from_array(X, chunks=7000),
+            da.from_array(y, chunks=7000),
+            sample_weight=da.from_array(weight, chunks=7000),
+        )
+    np.testing.assert_allclose(
+        got.predict(X[:500]), expected.predict(X[:500]), rtol=1e-7
+    )

@@ -88,3 +88,14 @@ def test_input_scale_of_zero_empty_or_non_finite_rows_is_one():
         # The finiteness check of the moment reports these, not the scale.
         with np.errstate(all="raise"):
             assert input_scale(X_bad, weight) == 1.0
+
+
+def test_input_scale_looks_at_every_row_when_the_evenly_spaced_ones_are_zero():
+    # Found in review: every fifth of 3000 rows zero, and the ~512 evenly
+    # spaced rows were exactly those: the scale fell back to 1.0 and a fit of
+    # X * 1e-20 predicted the mean.
+    X, weight = _rows(4, n=3000, p=12)
+    X[::5] = 0.0
+    expected = np.sqrt(weight @ np.sum(X**2, axis=1) / 12 / weight.sum())
+    assert input_scale(X, weight) == pytest.approx(expected, rel=1e-14)
+    assert input_scale(X * 1e-20, weight) == pytest.approx(expected * 1e-20, rel=1e-14)
