@@ -274,19 +274,19 @@ def _target_deviations(xp, y, share):
     return mean * magnitude, std * magnitude, deviations, unit, magnitude
 
 
-def _multipliers(xp, base, share, factor, dtype):
-    """``base * share * factor``, computed in float64 (the factor of y of scale
-    1e-50 does not fit float32) and cast to ``dtype`` once; one pass for equal
-    weights, written straight into the result."""
-    if not isinstance(base, np.ndarray):
-        return xp.astype(base * share * factor, dtype)
+def _multipliers(xp, base, share, unit, dtype):
+    """``base * share / unit``, computed in float64 (the factor of y of scale
+    1e-50 does not fit float32) and written straight into an array of
+    ``dtype``: one pass over ``base``."""
     if isinstance(share, float):
-        multipliers = np.empty(base.shape[0], dtype=dtype)
-        np.multiply(base, share * factor, out=multipliers)
-        return multipliers
-    multipliers = base * share
-    multipliers *= factor
-    return multipliers.astype(dtype, copy=False)
+        row_factor = 1.0 / (base.shape[0] * unit)
+    else:
+        row_factor = share / unit
+    if not isinstance(base, np.ndarray):
+        return xp.astype(base * row_factor, dtype)
+    multipliers = np.empty(base.shape[0], dtype=dtype)
+    np.multiply(base, row_factor, out=multipliers)
+    return multipliers
 
 
 def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=None):
@@ -356,7 +356,7 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
         base = unit_values if center is False else deviations
         # One product: the multipliers in X's dtype at once, as BLAS takes them.
         out_dtype = dtype if center is None else X.dtype
-        multipliers = _multipliers(xp, base, share, magnitude / unit, out_dtype)
+        multipliers = _multipliers(xp, base, share, unit / magnitude, out_dtype)
         if center is None:
             weights = shares()
             product = cross_product(X, xp.stack([weights, multipliers], axis=1))

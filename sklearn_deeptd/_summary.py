@@ -11,6 +11,9 @@ weight of zero is refused.
 
 from dataclasses import dataclass
 
+import numpy as np
+from sklearn.utils._array_api import get_namespace
+
 from ._moment import block_statistics
 from ._scales import input_scale
 from ._subsample import Rows, SubsamplePlan, gather_rows, plan_subsamples
@@ -88,11 +91,20 @@ def summarise(statistics, pool, plan, *, center):
     y_mean, y_scale = statistics.y_mean, statistics.y_std
     X, y, weight = pool
     if moment is not None:
-        # In place: the pool is the summary's own copy. y is divided before
-        # it is shifted, so that y of scale 1e300 stays finite.
-        X /= x_scale
-        y = y / y_scale - y_mean / y_scale
+        X /= x_scale  # in place: the pool is the summary's own copy
+        y = _standardised(y, y_mean, y_scale)
     return DataSummary(moment, y_mean, y_scale, x_scale, Rows(X, y, weight), plan)
+
+
+def _standardised(y, mean, scale):
+    """``(y - mean) / scale``; divided before it is shifted where ``y - mean``
+    overflows (targets of both signs near the largest float)."""
+    xp, _ = get_namespace(y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        standardised = (y - mean) / scale
+    if bool(xp.all(xp.isfinite(standardised))):
+        return standardised
+    return y / scale - mean / scale
 
 
 def summarise_arrays(
