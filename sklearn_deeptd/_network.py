@@ -24,8 +24,11 @@ from sklearn.utils._array_api import (
 
 from ._array_api import float_dtype
 
-# predict evaluates the network on blocks of this many rows.
+# predict evaluates the network on blocks of this many rows: small enough that
+# a float64 copy of a NumPy block stays cheap, larger on devices, where each
+# block costs kernel launches.
 PREDICT_BLOCK_ROWS = 2**12
+DEVICE_BLOCK_ROWS = 2**16
 
 # Rows whose entries, divided by the input scale, exceed this are evaluated
 # at a power-of-two scale (see network_output): far from overflow, and exact.
@@ -226,8 +229,9 @@ def network_output(X, kernels, weights, intercept, activations, input_scale=1.0)
     kernels[0] = kernels[0] * input_scale
     weights = xp.asarray(weights, dtype=dtype, device=device)
     blocks = []
-    for start in range(0, X.shape[0], PREDICT_BLOCK_ROWS):
-        stop = min(start + PREDICT_BLOCK_ROWS, X.shape[0])
+    block_rows = PREDICT_BLOCK_ROWS if isinstance(X, np.ndarray) else DEVICE_BLOCK_ROWS
+    for start in range(0, X.shape[0], block_rows):
+        stop = min(start + block_rows, X.shape[0])
         block = X[start:stop, ...]
         if isinstance(block, np.ndarray):
             block = np.ascontiguousarray(block, dtype=np.float64)
