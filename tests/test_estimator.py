@@ -16,13 +16,6 @@ from sklearn.utils import shuffle
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset, kernel_correlation
 
 
-@pytest.fixture(scope="module")
-def planted_data():
-    planted = PlantedCNNDataset((4, 4, 4), random_state=0)
-    X, y = planted.sample(400, random_state=1)
-    return planted, X, y
-
-
 def test_pipeline_in_grid_search(planted_data):
     _, X, y = planted_data
     pipeline = Pipeline(

@@ -16,13 +16,6 @@ def data():
     return PlantedCNNDataset((3, 2, 2), random_state=0).sample(50, random_state=1)
 
 
-@pytest.fixture(scope="module")
-def planted_data():
-    planted = PlantedCNNDataset((4, 4, 4), random_state=0)
-    X, y = planted.sample(400, random_state=1)
-    return planted, X, y
-
-
 def _assert_finite_network(model):
     for kernel in model.kernels_ + model.td_kernels_:
         assert np.all(np.isfinite(kernel))
