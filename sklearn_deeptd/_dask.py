@@ -252,10 +252,15 @@ def _plan(dask, X, sample_weight, sizes, random_state):
         chunks=((1,) * len(X.chunks[0]),),
         dtype=np.int64,
     ).compute()
-    if counts.sum() == n_samples:
+    n_positive = int(counts.sum())
+    if n_positive == n_samples:
         return plan_subsamples(n_samples, None, sizes, random_state)
-    plan = plan_subsamples(int(counts.sum()), None, sizes, random_state)
-    wanted = np.arange(counts.sum())[plan.pool_rows]
+    plan = plan_subsamples(n_positive, None, sizes, random_state)
+    # Positions among the rows of positive weight (all of them only when they
+    # fit in the pool: no index array of the data's length).
+    wanted = plan.pool_rows
+    if isinstance(wanted, slice):
+        wanted = np.arange(n_positive)
     firsts = np.concatenate([[0], np.cumsum(counts)])
     starts = np.concatenate([[0], np.cumsum(X.chunks[0])])
     pieces = []
