@@ -501,19 +501,6 @@ FIT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "call, error, message",
-    [case[1:] for case in FIT_CASES],
-    ids=[case[0] for case in FIT_CASES],
-)
-def test_fit_rejects_bad_input(data, call, error, message):
-    X, y = data
-    with pytest.raises(error, match=message) as info:
-        call(X, y)
-    # The exact type, not a subclass that happens to match.
-    assert type(info.value) is error
-
-
 PREDICT_CASES = [
     (
         "fewer-features",
@@ -703,15 +690,21 @@ PARTIAL_FIT_CASES = [
 ]
 
 
+TRAINING_CASES = [("fit", case) for case in FIT_CASES] + [
+    ("partial_fit", case) for case in PARTIAL_FIT_CASES
+]
+
+
 @pytest.mark.parametrize(
     "call, error, message",
-    [case[1:] for case in PARTIAL_FIT_CASES],
-    ids=[case[0] for case in PARTIAL_FIT_CASES],
+    [case[1:] for _, case in TRAINING_CASES],
+    ids=[f"{method}-{case[0]}" for method, case in TRAINING_CASES],
 )
-def test_partial_fit_rejects_bad_input(data, call, error, message):
+def test_fit_and_partial_fit_reject_bad_input(data, call, error, message):
     X, y = data
     with pytest.raises(error, match=message) as info:
         call(X, y)
+    # The exact type, not a subclass that happens to match.
     assert type(info.value) is error
 
 
