@@ -27,6 +27,9 @@ def _correlations(kernel_sizes, N, seeds, refine):
     return np.array(rows)
 
 
+# The paper's depth settings take about 20 s together: `.ci/run` runs them with
+# `-m slow`; the default run leaves them out.
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "kernel_sizes, n_seeds", [((3,) * 8, 10), ((2,) * 12, 5)], ids=["d3D8", "d2D12"]
 )
