@@ -4,7 +4,9 @@ import io
 import subprocess
 import sys
 
-from sklearn_deeptd.__main__ import main, run
+import pytest
+
+from sklearn_deeptd.__main__ import N_TEST, build_parser, main, run
 
 
 def test_run_prints_recovery_table():
@@ -49,6 +51,72 @@ def test_module_entry_point_runs():
     )
 
 
-def test_bad_arguments_fail_clearly(capsys):
-    assert main(["--activation", "swish"]) == 2
-    assert "Unknown activation 'swish'" in capsys.readouterr().err
+def test_help_shows_every_default():
+    options = [a for a in build_parser()._actions if a.dest != "help"]
+    assert options
+    for action in options:
+        assert "(default: " in action.help, action.dest
+
+
+def test_output_states_test_size_and_ends_with_verdict():
+    out = io.StringIO()
+    results = run((4, 4), "relu", None, 0.0, 1, 0, out=out)
+    lines = out.getvalue().splitlines()
+    assert f"{N_TEST} test samples" in lines[0]
+    r2 = results["DeepTD + refinement"]["r2"]
+    assert lines[-1] == (
+        "Verdict (DeepTD + refinement): every layer recovered to |cos| >= 0.99 "
+        f"(lowest {results['DeepTD + refinement']['correlation'].min():.4f}); "
+        f"test R^2 {r2:.4f}."
+    )
+
+
+def test_verdict_names_the_layers_not_recovered():
+    out = io.StringIO()
+    results = run((3, 3), "relu", 5, 0.0, 1, 0, out=out)
+    verdict = out.getvalue().splitlines()[-1]
+    missed = [
+        str(layer + 1)
+        for layer, cos in enumerate(results["DeepTD + refinement"]["correlation"])
+        if cos.min() < 0.99
+    ]
+    assert missed
+    assert f"layer(s) {', '.join(missed)} NOT recovered" in verdict
+
+
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        ("tanh", "tanh, tanh, identity"),
+        ("tanh,relu", "tanh, relu, identity"),
+        ("tanh,relu,identity", "tanh, relu, identity"),
+        ("tanh,relu,sigmoid", "tanh, relu, sigmoid"),
+    ],
+)
+def test_per_layer_activations(capsys, names, expected):
+    argv = ["--kernel-sizes", "2,2,2", "--n-samples", "60", "--activation", names]
+    assert main(argv) == 0
+    assert f"activations {expected} (input layer first)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "names, message",
+    [
+        ("swish", "unknown activation 'swish'"),
+        ("tanh,swish", "unknown activation 'swish'"),
+        ("tanh,relu,tanh,relu", "4 names for a 3-layer network"),
+    ],
+)
+def test_bad_activation_is_an_argparse_error(capsys, names, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--kernel-sizes", "2,2,2", "--activation", names])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: argument --activation: " in err and message in err
+
+
+@pytest.mark.parametrize("n_samples, warned", [(5, True), (6, False)])
+def test_warns_below_sum_of_kernel_sizes(capsys, n_samples, warned):
+    assert main(["--kernel-sizes", "3,3", "--n-samples", str(n_samples)]) == 0
+    warning = f"--n-samples {n_samples} is below the sum of the kernel sizes (6)"
+    assert (warning in capsys.readouterr().err) is warned
