@@ -227,7 +227,7 @@ def test_realdata_is_seeded_and_one_layer_is_the_linear_model():
     first = run_realdata(("diabetes",), ranks=(1,), quick=True)
     second = run_realdata(("diabetes",), ranks=(1,), quick=True)
     pd.testing.assert_series_equal(first["r2_test"], second["r2_test"])
-    assert first["n"].unique().tolist() == [300]
+    assert first["n"].unique().tolist() == [200]
     # One layer of 10 with an identity output is a linear model: Ridge's score.
     mean = first.groupby("method")["r2_test"].mean()
     assert mean["DeepTD 10 r=1"] == pytest.approx(mean["Ridge"], abs=0.02)
