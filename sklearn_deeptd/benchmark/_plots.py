@@ -207,12 +207,13 @@ def plot_realdata(results, path):
         y = np.arange(len(r2))[::-1]
         ax.barh(y, r2.clip(lower=0), xerr=std, color=[colors[m] for m in model],
                 error_kw={"lw": 0.8})  # fmt: skip
-        for yi, value, t in zip(y, r2, seconds):
-            ax.text(max(value, 0) + 0.02, yi, f"{value:.2f}, {t:.2g} s", va="center",
-                    fontsize=7)  # fmt: skip
+        # The label goes past the error bar, so that neither hides the other.
+        for yi, value, spread, t in zip(y, r2, std.fillna(0), seconds):
+            x = max(value, 0) + spread + 0.02
+            ax.text(x, yi, f"{value:.2f}, {t:.2g} s", va="center", fontsize=7)
         ax.set_yticks(y)
         ax.set_yticklabels(r2.index, fontsize=7)
-        ax.set_xlim(0, 1.15)
+        ax.set_xlim(0, 1.3)
         ax.set_xlabel("5-fold R^2 (bar clipped at 0; label: mean, median fit time)")
         n, p = part["n"].iloc[0], part["p"].iloc[0]
         ax.set_title(f"{setting} (n={n}, p={p})")
