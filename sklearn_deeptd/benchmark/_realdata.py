@@ -23,7 +23,6 @@ from ._common import Progress, check_positive_int, tidy, timed_fit
 
 N_FOLDS = 5
 DATASETS = ("diabetes", "digits", "local patterns")
-PEERS = ("Ridge", "MLPRegressor", "HistGradientBoosting")
 
 DEFAULTS = {
     "full": {"ranks": (1, 2, 4), "trials": 3, "max_rows": None,
@@ -115,7 +114,8 @@ def _load(name, max_rows, signal_rows, seed):
 
 
 def _candidates(choices, n_features, ranks, seed, boosting_iter):
-    """``(method, columns, pipeline)`` of every model run on one data set."""
+    """``(method, columns, steps)`` of every model run on one data set: the
+    steps follow the ``StandardScaler`` in its pipeline."""
     out = []
     for sizes, order in choices:
         default = sizes is None
@@ -158,20 +158,20 @@ def run_realdata(
     The data sets are scikit-learn's bundled ``load_diabetes`` (442 rows, 10
     clinical features) and ``load_digits`` (1797 8x8 images raveled row-major,
     the digit as a number), and ``"local patterns"``: a noisy sum of two local
-    patterns on a 1-D signal of 256 samples, generated from ``seed``: the target
-    is a rank-2 network of kernel sizes ``(8, 32)`` of Gaussian inputs plus
-    noise, the structure DeepTD's network suits. Every model runs in
-    ``make_pipeline(StandardScaler(), model)`` on the same folds:
+    patterns on a 1-D signal of 256 samples (2000 rows), generated from
+    ``seed``: the target is a rank-2 network of kernel sizes ``(8, 32)`` of
+    Gaussian inputs plus noise, the structure DeepTD's network suits. Every
+    model runs in ``make_pipeline(StandardScaler(), model)`` on the same folds:
     :class:`~sklearn_deeptd.DeepTDRegressor` with the default kernel sizes and
     the alternatives below at each rank, the same network from a random start
-    (``init="random"``), ``RidgeCV`` (alpha from 1e-3 to 1e3),
-    ``MLPRegressor`` (one hidden layer of 100, early stopping, standardised
-    targets) and ``HistGradientBoostingRegressor``, all with their defaults
-    otherwise. The alternative kernel sizes: ``(10,)`` for diabetes (one
-    layer: the linear model); ``(8, 8)`` for digits (each image row, then the
-    rows) and ``(4, 4, 4)`` on the pixels listed by 2x2 blocks (2x2, 4x4, 8x8
-    patches); ``(8, 32)`` for the signal (its generating windows). Fits run on
-    one thread.
+    (``init="random"``), ``RidgeCV`` (alpha from 1e-3 to 1e3), ``MLPRegressor``
+    (one hidden layer of 100, early stopping, standardised targets) and
+    ``HistGradientBoostingRegressor``, all with their defaults otherwise. The
+    alternative kernel sizes: ``(10,)`` for diabetes (one layer: the linear
+    model, run at the first rank only); ``(8, 8)`` for digits (each image row,
+    then the rows) and ``(4, 4, 4)`` on the pixels listed by 2x2 blocks (2x2,
+    4x4, 8x8 patches); ``(8, 32)`` for the signal (its generating windows). Fits
+    run on one thread.
 
     Parameters
     ----------
@@ -185,8 +185,8 @@ def run_realdata(
         seeding every model with ``seed + t``. ``None`` uses 3 (1 with
         ``quick``).
     seed : int, default=0
-        First trial seed; it also draws the signal data set and the row subsample of
-        ``quick``.
+        First trial seed; it also draws the signal data set and the row
+        subsample of ``quick``.
     quick : bool, default=False
         A small version, a few seconds: at most 200 rows per data set and 20
         boosting iterations (instead of 100).
