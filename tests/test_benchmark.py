@@ -12,11 +12,13 @@ from sklearn_deeptd.benchmark import _experiments as experiments
 from sklearn_deeptd.benchmark import (
     run_depth,
     run_peers,
+    run_realdata,
     run_samples,
     run_timing,
     run_width,
 )
 from sklearn_deeptd.benchmark.__main__ import main
+from sklearn_deeptd.benchmark._realdata import DATASETS, _z_order, local_patterns
 
 RECOVERY_COLUMNS = [
     "experiment",
@@ -160,6 +162,8 @@ def test_peers_without_tensorly_skips_it_with_a_message(monkeypatch):
             "kernel_sizes",
         ),
         (lambda: run_timing((100,), [(2, 2)], repeats=1.5), "repeats"),
+        (lambda: run_realdata(("mnist",), quick=True), "datasets"),
+        (lambda: run_realdata(("diabetes",), ranks=(0,), quick=True), "ranks"),
     ],
 )
 def test_bad_arguments_raise_value_error(call, message):
@@ -184,6 +188,61 @@ def test_cli_quick_mode_writes_csv_summary_and_plot(experiment, tmp_path, capsys
     png = (tmp_path / f"{experiment}.png").read_bytes()
     assert png.startswith(b"\x89PNG")
     assert "| setting |" in capsys.readouterr().out
+
+
+def test_realdata_cli_quick_mode(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["realdata", "--quick", "--out", str(tmp_path)]) == 0
+    frame = pd.read_csv(tmp_path / "realdata.csv")
+    assert list(frame.columns[:3]) == ["experiment", "setting", "method"]
+    assert tuple(dict.fromkeys(frame["setting"])) == DATASETS
+    # Every method of a data set is scored on the same 5 folds.
+    folds = frame.groupby(["setting", "method"])["fold"].apply(sorted)
+    assert (folds.apply(lambda f: f == [0, 1, 2, 3, 4])).all()
+    assert (frame["fit_time_s"] > 0).all() and frame["r2_test"].le(1).all()
+    defaults = frame[frame["default_sizes"].eq(True)]
+    assert defaults.groupby("setting")["kernel_sizes"].unique().apply(
+        list
+    ).to_dict() == {
+        "diabetes": ["5x2"],
+        "digits": ["4x4x4"],
+        "local patterns": ["8x8x4"],
+    }
+    for setting, part in frame.groupby("setting"):
+        assert {"Ridge", "MLPRegressor", "HistGradientBoosting"} <= set(part["model"])
+        deeptd = part[part["model"] == "DeepTD"]
+        assert set(deeptd["rank"]) == {1, 2}, setting
+        assert set(part[part["model"] == "random start"]["rank"]) == {1, 2}
+    # The signal is a network of DeepTD's kind: DeepTD at rank 2 beats Ridge.
+    mean = frame.groupby(["setting", "method"])["r2_test"].mean()["local patterns"]
+    assert mean["DeepTD 8x8x4 r=2"] > mean["Ridge"] + 0.05
+    summary = (tmp_path / "realdata_summary.md").read_text()
+    assert "python -m sklearn_deeptd.benchmark realdata --quick" in summary
+    assert "r2_test_std" in summary
+    assert (tmp_path / "realdata.png").read_bytes().startswith(b"\x89PNG")
+    assert "| local patterns |" in capsys.readouterr().out
+
+
+def test_realdata_is_seeded_and_one_layer_is_the_linear_model():
+    first = run_realdata(("diabetes",), ranks=(1,), quick=True)
+    second = run_realdata(("diabetes",), ranks=(1,), quick=True)
+    pd.testing.assert_series_equal(first["r2_test"], second["r2_test"])
+    assert first["n"].unique().tolist() == [200]
+    # One layer of 10 with an identity output is a linear model: Ridge's score.
+    mean = first.groupby("method")["r2_test"].mean()
+    assert mean["DeepTD 10 r=1"] == pytest.approx(mean["Ridge"], abs=0.02)
+    other = run_realdata(("diabetes",), ranks=(1,), quick=True, seed=1)
+    assert not np.allclose(other["r2_test"], first["r2_test"])
+
+
+def test_realdata_helpers():
+    order = _z_order(8)
+    assert sorted(order) == list(range(64))
+    # Consecutive fours are 2x2 blocks of the row-major 8x8 image.
+    np.testing.assert_array_equal(order[:8], [0, 1, 8, 9, 2, 3, 10, 11])
+    X, y = local_patterns(50, 0)
+    assert X.shape == (50, 256) and y.shape == (50,)
+    np.testing.assert_array_equal(local_patterns(50, 0)[1], y)
 
 
 def test_cli_without_matplotlib_says_so(tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""Benchmarks: the paper's experiments, sample size, timing and peers.
+"""Benchmarks: the paper's experiments, sample size, timing, peers and real data.
 
 Each ``run_*`` function returns a tidy pandas DataFrame with one row per trial
 and method; ``python -m sklearn_deeptd.benchmark`` runs them from the command
@@ -9,11 +9,13 @@ repository's ``benchmarks/`` folder.
 """
 
 from ._experiments import run_depth, run_peers, run_samples, run_timing, run_width
+from ._realdata import run_realdata
 from ._summary import summarize
 
 __all__ = [
     "run_depth",
     "run_peers",
+    "run_realdata",
     "run_samples",
     "run_timing",
     "run_width",

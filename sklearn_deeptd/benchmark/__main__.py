@@ -15,6 +15,7 @@ import pandas as pd
 
 from ._experiments import run_depth, run_peers, run_samples, run_timing, run_width
 from ._plots import MISSING, PLOTS
+from ._realdata import run_realdata
 from ._summary import summarize, to_markdown
 
 EXPERIMENTS = {
@@ -26,6 +27,9 @@ EXPERIMENTS = {
     "timing": (run_timing, "fit time against n and p, as a ratio to one X.T @ y"),
     "peers": (run_peers, "DeepTD+refine against a random start, MLPRegressor, "
               "Ridge and TensorLy's parafac (when installed) at equal n"),
+    "realdata": (run_realdata, "5-fold R^2 and fit time on bundled and "
+                 "generated data: DeepTD at several ranks and kernel sizes, a "
+                 "random start, Ridge, MLPRegressor, HistGradientBoosting"),
 }  # fmt: skip
 
 

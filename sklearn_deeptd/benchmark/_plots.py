@@ -188,10 +188,44 @@ def plot_peers(results, path):
     _save(fig, path)
 
 
+def plot_realdata(results, path):
+    """Cross-validated R^2 (mean and std over folds) per method, one panel per
+    data set, with each method's median fit time at the end of its bar."""
+    plt = pyplot()
+    settings = list(dict.fromkeys(results["setting"]))
+    panels = [results[results["setting"] == s] for s in settings]
+    height = max(part["method"].nunique() for part in panels)
+    size = (6 * len(settings), 0.3 * height + 1.4)
+    fig, axes = plt.subplots(1, len(settings), figsize=size, squeeze=False)
+    colors = {"DeepTD": "C0", "random start": "C3", "Ridge": "C5",
+              "MLPRegressor": "C4", "HistGradientBoosting": "C1"}  # fmt: skip
+    for ax, setting, part in zip(axes[0], settings, panels):
+        rows = part.groupby("method", sort=False)
+        r2, std = rows["r2_test"].mean(), rows["r2_test"].std()
+        seconds = rows["fit_time_s"].median()
+        model = rows["model"].first()
+        y = np.arange(len(r2))[::-1]
+        ax.barh(y, r2.clip(lower=0), xerr=std, color=[colors[m] for m in model],
+                error_kw={"lw": 0.8})  # fmt: skip
+        # The label goes past the error bar, so that neither hides the other.
+        for yi, value, spread, t in zip(y, r2, std.fillna(0), seconds):
+            x = max(value, 0) + spread + 0.02
+            ax.text(x, yi, f"{value:.2f}, {t:.2g} s", va="center", fontsize=7)
+        ax.set_yticks(y)
+        ax.set_yticklabels(r2.index, fontsize=7)
+        ax.set_xlim(0, 1.3)
+        ax.set_xlabel("5-fold R^2 (bar clipped at 0; label: mean, median fit time)")
+        n, p = part["n"].iloc[0], part["p"].iloc[0]
+        ax.set_title(f"{setting} (n={n}, p={p})")
+        ax.grid(alpha=0.3, axis="x")
+    _save(fig, path)
+
+
 PLOTS = {
     "depth": plot_depth,
     "width": plot_width,
     "samples": plot_samples,
     "timing": plot_timing,
     "peers": plot_peers,
+    "realdata": plot_realdata,
 }

@@ -23,9 +23,11 @@ def summarize(results):
     summary : pandas.DataFrame
         One row per setting, ``N`` (or sweep point) and method, in the order
         they first appear: ``trials``, the mean of every correlation column and
-        of ``r2_test``, ``every_layer_099`` (the fraction of trials with every
-        layer at ``|cos| >= 0.99``) and the median ``fit_time_s`` (and, for
-        timing results, the median ``floor_time_s`` and ``ratio``).
+        of ``r2_test`` (and, for cross-validated results, which have a ``fold``
+        column, its standard deviation ``r2_test_std``), ``every_layer_099``
+        (the fraction of trials with every layer at ``|cos| >= 0.99``) and the
+        median ``fit_time_s`` (and, for timing results, the median
+        ``floor_time_s`` and ``ratio``).
 
     See Also
     --------
@@ -47,6 +49,9 @@ def summarize(results):
     means = [c for c in results.columns if c.startswith("corr_") or c == "r2_test"]
     if means:
         summary = summary.join(grouped[means].mean())
+    if "fold" in results.columns:
+        # Cross-validated scores: their spread over the folds matters too.
+        summary["r2_test_std"] = grouped["r2_test"].std()
     if "corr_min" in results.columns:
         summary["every_layer_099"] = grouped["corr_min"].apply(
             lambda c: np.nan if c.isna().all() else float(np.mean(c >= 0.99))
