@@ -100,6 +100,7 @@ def main(argv=None):
     elapsed = time.perf_counter() - start
     args.out.mkdir(parents=True, exist_ok=True)
     table = to_markdown(summarize(results))
+    machine = (platform.machine(), platform.processor())  # processor may be ""
     if not args.from_csv:
         results.to_csv(csv, index=False)
         (args.out / f"{args.experiment}_summary.md").write_text(
@@ -108,7 +109,7 @@ def main(argv=None):
             f"{' --quick' if args.quick else ''}"
             f"{f' --trials {args.trials}' if args.trials else ''}"
             f"{f' --seed {args.seed}' if args.seed else ''}`; "
-            f"{elapsed:.0f} s on {platform.machine()} {platform.processor() or ''} "
+            f"{elapsed:.0f} s on {' '.join(filter(None, machine))} "
             f"({platform.system()}, Python {platform.python_version()}).\n\n{table}"
         )
     print(table)
