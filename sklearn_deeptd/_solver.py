@@ -105,14 +105,16 @@ def solve(summary, settings, random_state):
         return _mean_network(summary, settings, "the targets are constant")
     search = summary.search_rows
     if settings.init == "random":
-        starts = _random_starts(search, settings, random_state)
+        starts, live_start = _random_starts(search, settings, random_state)
         n_iter = 0
     else:
         if stable_norm(summary.moment) <= ZERO_MOMENT_RATIO * np.sqrt(
             summary.moment.shape[0]
         ):
             return _mean_network(summary, settings, "the moment tensor is zero")
-        start, n_iter = _deeptd_start(summary.moment, search, settings, random_state)
+        start, n_iter, live_start = _deeptd_start(
+            summary.moment, search, settings, random_state
+        )
         starts = [start]
     del search
     rows = summary.refine_rows
@@ -125,7 +127,9 @@ def solve(summary, settings, random_state):
             "iterations before converging; increase max_iter or tol.",
             ConvergenceWarning,
         )
-    if settings.refine and not _lives(rows, fits[best].network, settings):
+    # A dead start was reported already; a live one may still die in L-BFGS.
+    refined = fits[best].network
+    if live_start and settings.refine and not _lives(rows, refined, settings):
         warnings.warn(
             "DeepTDRegressor's refined network is constant on the refinement "
             "rows (every branch is dead); " + DEAD_START_ADVICE,
@@ -148,7 +152,7 @@ def _lives(rows, network, settings):
 def _deeptd_start(moment, search, settings, random_state):
     """The DeepTD start: the best decomposition whose network, with the best
     signs, lives on the sign-search rows (the next distinct decomposition when
-    it is dead), and the decomposition's sweeps."""
+    it is dead), the decomposition's sweeps, and whether the start lives."""
     decompositions = _decompose(moment, settings, random_state)
     for decomposition in decompositions:
         start, outputs = resolve_signs_and_scale(
@@ -158,7 +162,7 @@ def _deeptd_start(moment, search, settings, random_state):
             return_outputs=True,
         )
         if branches_vary(outputs, search.weight):
-            return start, decompositions[0].n_iter
+            return start, decompositions[0].n_iter, True
     warnings.warn(
         f"DeepTDRegressor found no live start: with every sign pattern, each of "
         f"the {len(decompositions)} distinct decomposition(s) of the moment gives "
@@ -166,9 +170,10 @@ def _deeptd_start(moment, search, settings, random_state):
         + DEAD_START_ADVICE,
         UserWarning,
     )
-    return resolve_signs_and_scale(
+    start = resolve_signs_and_scale(
         *search, decompositions[0].factors, settings.activations
-    ), decompositions[0].n_iter
+    )
+    return start, decompositions[0].n_iter, False
 
 
 def _decompose(moment, settings, random_state):
@@ -203,7 +208,8 @@ def _decompose(moment, settings, random_state):
 
 
 def _random_starts(rows, settings, random_state):
-    """``n_init`` random networks: unit-norm kernels, least-squares weights.
+    """``n_init`` random networks (unit-norm kernels, least-squares weights)
+    and whether one of them lives.
 
     A start whose every branch is constant on ``rows`` is drawn again, up to
     ``MAX_START_DRAWS`` draws; a warning says when none lived.
@@ -213,7 +219,7 @@ def _random_starts(rows, settings, random_state):
     start_state = np.random.RandomState(random_state.randint(2**31 - 1))
     n_starts = 1 if settings.n_init == "auto" else settings.n_init
     xp, _, device = get_namespace_and_device(rows.X)
-    starts = []
+    starts, live = [], False
     for _ in range(n_starts):
         for _ in range(MAX_START_DRAWS):
             kernels = [
@@ -224,6 +230,7 @@ def _random_starts(rows, settings, random_state):
             ]
             outputs = forward(rows.X, kernels, settings.activations)
             if branches_vary(outputs, rows.weight):
+                live = True
                 break
         else:
             warnings.warn(
@@ -233,7 +240,7 @@ def _random_starts(rows, settings, random_state):
                 UserWarning,
             )
         starts.append(Network(kernels, *fit_branch_weights(outputs, *rows[1:])))
-    return starts
+    return starts, live
 
 
 def _refine_start(rows, start, settings, n_iter, compare):
