@@ -21,12 +21,16 @@ import numpy as np
 from sklearn.utils._array_api import get_namespace_and_device
 
 from ._array_api import to_numpy
-from ._network import Network, forward
+from ._network import Network, blocked_forward
 
 # The search holds about this many numbers per row block (a layer's patterns
 # times its outputs times the block's rows): 16 MB of float64.
 SEARCH_BLOCK_ENTRIES = 2**21
 
+
+# An output whose spread is below this, relative to its largest magnitude or
+# to 1, is dead (see branches_vary).
+DEAD_SPREAD = 1e-12
 
 # Correlations closer than this count as tied: rounding (a permutation of the
 # rows, another BLAS) moves them by about 1e-16 and must not change the choice.
@@ -97,7 +101,7 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations):
     target_total = float(xp.sum(sample_weight * target))
     norm = np.sqrt(np.maximum(second - mean_shift**2, 0.0))
     target_norm = math.sqrt(float(sample_weight @ target**2))
-    alive = norm > 1e-12 * (largest + 1e-300)
+    alive = norm > DEAD_SPREAD * (largest + 1.0)
     correlation = np.zeros_like(norm)
     if target_norm > 0:
         covariance = cross - mean_shift * target_total
@@ -148,14 +152,19 @@ def fit_branch_weights(outputs, y, sample_weight):
 
 
 def branches_vary(outputs, sample_weight):
-    """Whether some branch (column of ``outputs``) varies on the weighted rows:
-    its weighted standard deviation exceeds ``1e-12`` times its largest
-    magnitude. A dead network's branches are constant (zero, for ReLU)."""
+    """Whether some branch (column of ``outputs``) varies on the weighted rows.
+
+    A dead network's branches are constant (zero, for ReLU), up to rounding:
+    a pre-activation that is zero in exact arithmetic may come out as 1e-17.
+    A branch varies when its weighted standard deviation exceeds
+    ``DEAD_SPREAD`` times its largest magnitude, or times 1 (the scale of the
+    standardised inputs) when that is smaller.
+    """
     xp, _, _ = get_namespace_and_device(outputs)
     centred = outputs - sample_weight @ outputs
     spread = xp.sqrt(sample_weight @ (centred * centred))
     largest = xp.max(xp.abs(outputs), axis=0)
-    return bool(xp.any(spread > 1e-12 * (largest + 1e-300)))
+    return bool(xp.any(spread > DEAD_SPREAD * (largest + 1.0)))
 
 
 def resolve_signs_and_scale(
@@ -195,7 +204,7 @@ def resolve_signs_and_scale(
         vectors = [factor[:, branch] for factor in factors]
         signs = search_signs(X, residual, sample_weight, vectors, activations)
         kernels = [float(s) * v for s, v in zip(signs, vectors)]
-        output = forward(X, [k[None, :] for k in kernels], activations)[:, 0]
+        output = blocked_forward(X, [k[None, :] for k in kernels], activations)[:, 0]
         columns.append(output)
         for layer, kernel in enumerate(kernels):
             signed[layer].append(kernel)

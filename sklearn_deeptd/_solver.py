@@ -18,7 +18,7 @@ from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 from ._array_api import to_numpy
 from ._decomposition import ranked_decompositions
 from ._moment import tensorize
-from ._network import Network, forward, random_unit_kernels
+from ._network import Network, blocked_forward, random_unit_kernels
 from ._refinement import Refinement, refine
 from ._scales import stable_norm
 from ._signs import branches_vary, fit_branch_weights, resolve_signs_and_scale
@@ -145,7 +145,7 @@ def _lives(rows, network, settings):
         xp.asarray(kernel, dtype=rows.X.dtype, device=device)
         for kernel in network.kernels
     ]
-    outputs = forward(rows.X, kernels, settings.activations)
+    outputs = blocked_forward(rows.X, kernels, settings.activations)
     return branches_vary(outputs, rows.weight)
 
 
@@ -228,7 +228,7 @@ def _random_starts(rows, settings, random_state):
                     settings.kernel_sizes, settings.rank, start_state
                 )
             ]
-            outputs = forward(rows.X, kernels, settings.activations)
+            outputs = blocked_forward(rows.X, kernels, settings.activations)
             if branches_vary(outputs, rows.weight):
                 live = True
                 break
@@ -257,7 +257,7 @@ def _refine_start(rows, start, settings, n_iter, compare):
         )
     loss = 0.0
     if compare:
-        outputs = forward(rows.X, start.kernels, settings.activations)
+        outputs = blocked_forward(rows.X, start.kernels, settings.activations)
         residual = outputs @ start.weights + start.intercept - rows.y
         loss = 0.5 * float(rows.weight @ residual**2)
     return Refinement(start, loss, n_iter, False)
