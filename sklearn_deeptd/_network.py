@@ -233,10 +233,20 @@ def row_blocks(X):
     ]
 
 
-def blocked_forward(X, kernels, activations):
-    """:func:`forward` over the :func:`row_blocks` of ``X``, concatenated."""
+def scaled_block(X, rows, x_divisor):
+    """The rows ``rows`` (a slice) of ``X / x_divisor``, dividing that block only."""
+    block = X[rows, ...]
+    return block if x_divisor == 1.0 else block / x_divisor
+
+
+def blocked_forward(X, kernels, activations, x_divisor=1.0):
+    """:func:`forward` on ``X / x_divisor``, over the :func:`row_blocks` of
+    ``X``, concatenated."""
     xp, _ = get_namespace(X)
-    outputs = [forward(X[rows, ...], kernels, activations) for rows in row_blocks(X)]
+    outputs = [
+        forward(scaled_block(X, rows, x_divisor), kernels, activations)
+        for rows in row_blocks(X)
+    ]
     return xp.concat(outputs, axis=0) if len(outputs) > 1 else outputs[0]
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.utils._array_api import get_namespace_and_device
 
 from ._array_api import to_numpy
-from ._network import Network, blocked_forward
+from ._network import Network, blocked_forward, scaled_block
 
 # The search holds about this many numbers per row block (a layer's patterns
 # times its outputs times the block's rows): 16 MB of float64.
@@ -61,7 +61,7 @@ def _pattern_outputs(xp, X, vectors, activations, mirror_last):
     return hidden[:, :, 0]
 
 
-def _pattern_correlations(X, target, sample_weight, vectors, activations):
+def _pattern_correlations(X, target, sample_weight, vectors, activations, x_divisor):
     """Weighted correlations with ``target`` of every sign pattern's output,
     and whether each output varies, on the host; the rows go through in
     blocks. Each pattern's sums are taken about its mean on the first block,
@@ -77,9 +77,8 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations):
     sums = shift = largest = None
     for start in range(0, X.shape[0], block_rows):
         stop = min(start + block_rows, X.shape[0])
-        outputs = _pattern_outputs(
-            xp, X[start:stop, ...], vectors, activations, mirror_last
-        )
+        block = scaled_block(X, slice(start, stop), x_divisor)
+        outputs = _pattern_outputs(xp, block, vectors, activations, mirror_last)
         weight = sample_weight[start:stop]
         if shift is None:
             shift = xp.mean(outputs, axis=0)
@@ -128,11 +127,12 @@ def _best_pattern(correlation, alive, depth):
     return np.where(bits == 1, -1.0, 1.0)
 
 
-def search_signs(X, target, sample_weight, vectors, activations):
+def search_signs(X, target, sample_weight, vectors, activations, x_divisor=1.0):
     """The per-layer signs (NumPy, ``+1`` or ``-1``) of one branch whose
-    output correlates best with the centred ``target``, among all ``2^D``."""
+    output on ``X / x_divisor`` correlates best with the centred ``target``,
+    among all ``2^D``."""
     correlation, alive = _pattern_correlations(
-        X, target, sample_weight, vectors, activations
+        X, target, sample_weight, vectors, activations, x_divisor
     )
     return _best_pattern(correlation, alive, len(vectors))
 
@@ -168,7 +168,7 @@ def branches_vary(outputs, sample_weight):
 
 
 def resolve_signs_and_scale(
-    X, y, sample_weight, factors, activations, *, return_outputs=False
+    X, y, sample_weight, factors, activations, *, return_outputs=False, x_divisor=1.0
 ):
     """Signed kernels, branch weights and intercept from unit-norm directions.
 
@@ -186,6 +186,8 @@ def resolve_signs_and_scale(
         One per layer.
     return_outputs : bool, default=False
         Also return the branch outputs on ``X``.
+    x_divisor : float, default=1.0
+        The search reads ``X / x_divisor``, block by block.
 
     Returns
     -------
@@ -202,9 +204,13 @@ def resolve_signs_and_scale(
     residual = y - sample_weight @ y
     for branch in range(n_branches):
         vectors = [factor[:, branch] for factor in factors]
-        signs = search_signs(X, residual, sample_weight, vectors, activations)
+        signs = search_signs(
+            X, residual, sample_weight, vectors, activations, x_divisor
+        )
         kernels = [float(s) * v for s, v in zip(signs, vectors)]
-        output = blocked_forward(X, [k[None, :] for k in kernels], activations)[:, 0]
+        output = blocked_forward(
+            X, [k[None, :] for k in kernels], activations, x_divisor
+        )[:, 0]
         columns.append(output)
         for layer, kernel in enumerate(kernels):
             signed[layer].append(kernel)

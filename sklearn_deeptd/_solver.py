@@ -145,7 +145,7 @@ def _lives(rows, network, settings):
         xp.asarray(kernel, dtype=rows.X.dtype, device=device)
         for kernel in network.kernels
     ]
-    outputs = blocked_forward(rows.X, kernels, settings.activations)
+    outputs = blocked_forward(rows.X, kernels, settings.activations, rows.x_divisor)
     return branches_vary(outputs, rows.weight)
 
 
@@ -156,10 +156,13 @@ def _deeptd_start(moment, search, settings, random_state):
     decompositions = _decompose(moment, settings, random_state)
     for decomposition in decompositions:
         start, outputs = resolve_signs_and_scale(
-            *search,
+            search.X,
+            search.y,
+            search.weight,
             decomposition.factors,
             settings.activations,
             return_outputs=True,
+            x_divisor=search.x_divisor,
         )
         if branches_vary(outputs, search.weight):
             return start, decompositions[0].n_iter, True
@@ -171,7 +174,12 @@ def _deeptd_start(moment, search, settings, random_state):
         UserWarning,
     )
     start = resolve_signs_and_scale(
-        *search, decompositions[0].factors, settings.activations
+        search.X,
+        search.y,
+        search.weight,
+        decompositions[0].factors,
+        settings.activations,
+        x_divisor=search.x_divisor,
     )
     return start, decompositions[0].n_iter, False
 
@@ -228,7 +236,9 @@ def _random_starts(rows, settings, random_state):
                     settings.kernel_sizes, settings.rank, start_state
                 )
             ]
-            outputs = blocked_forward(rows.X, kernels, settings.activations)
+            outputs = blocked_forward(
+                rows.X, kernels, settings.activations, rows.x_divisor
+            )
             if branches_vary(outputs, rows.weight):
                 live = True
                 break
@@ -239,7 +249,8 @@ def _random_starts(rows, settings, random_state):
                 "rows; " + DEAD_START_ADVICE,
                 UserWarning,
             )
-        starts.append(Network(kernels, *fit_branch_weights(outputs, *rows[1:])))
+        weights, intercept = fit_branch_weights(outputs, rows.y, rows.weight)
+        starts.append(Network(kernels, weights, intercept))
     return starts, live
 
 
@@ -257,7 +268,9 @@ def _refine_start(rows, start, settings, n_iter, compare):
         )
     loss = 0.0
     if compare:
-        outputs = blocked_forward(rows.X, start.kernels, settings.activations)
+        outputs = blocked_forward(
+            rows.X, start.kernels, settings.activations, rows.x_divisor
+        )
         residual = outputs @ start.weights + start.intercept - rows.y
         loss = 0.5 * float(rows.weight @ residual**2)
     return Refinement(start, loss, n_iter, False)

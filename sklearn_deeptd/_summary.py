@@ -42,7 +42,8 @@ class DataSummary:
         Weighted root mean square entry of X (see
         :func:`~._scales.input_scale`).
     rows : Rows
-        The pool of rows, standardised, with their sample weights.
+        The pool of rows, standardised (X through ``rows.x_divisor``), with
+        their sample weights.
     plan : SubsamplePlan
         The positions of the sign-search and refinement subsamples in ``rows``.
     """
@@ -73,8 +74,9 @@ def summarise(statistics, pool, plan, *, center):
     statistics : MomentStatistics
         The statistics of every row of the fit.
     pool : Rows
-        The rows of ``plan.pool_rows``, of positive weight, unscaled: a copy
-        that the summary keeps and scales in place.
+        The rows of ``plan.pool_rows``, of positive weight, unscaled (X may
+        be the user's X itself: the summary standardises it as it is read,
+        through ``Rows.x_divisor``, and never writes into it).
     plan : SubsamplePlan
         Where the subsamples lie in ``pool``.
     center : bool
@@ -89,11 +91,11 @@ def summarise(statistics, pool, plan, *, center):
     x_scale = input_scale(pool.X, pool.weight)
     moment = statistics.standardised_moment(center=center, x_scale=x_scale)
     y_mean, y_scale = statistics.y_mean, statistics.y_std
-    X, y, weight = pool
+    y, x_divisor = pool.y, 1.0
     if moment is not None:
-        X /= x_scale  # in place: the pool is the summary's own copy
-        y = _standardised(y, y_mean, y_scale)
-    return DataSummary(moment, y_mean, y_scale, x_scale, Rows(X, y, weight), plan)
+        y, x_divisor = _standardised(y, y_mean, y_scale), x_scale
+    rows = Rows(pool.X, y, pool.weight, x_divisor)
+    return DataSummary(moment, y_mean, y_scale, x_scale, rows, plan)
 
 
 def _standardised(y, mean, scale):

@@ -70,13 +70,16 @@ def test_row_blocks_and_the_mirrored_output_layer_change_no_correlation(
     activation, monkeypatch
 ):
     # Every pattern's correlation, scored directly, against the blocked search
-    # (blocks of 7 rows; tanh's output layer mirrored, relu's not).
+    # (blocks of 7 rows of 2 X, each divided by 2 as it is read; tanh's output
+    # layer mirrored, relu's not).
     planted, X, y, weight = _planted(activation)
     target = y - weight @ y
     vectors = [kernel[0] for kernel in planted.kernels_]
     activations = resolve_activations(activation, "identity", len(SIZES))
     monkeypatch.setattr(signs, "SEARCH_BLOCK_ENTRIES", 7 * 2 * 24)
-    correlation, alive = _pattern_correlations(X, target, weight, vectors, activations)
+    correlation, alive = _pattern_correlations(
+        2.0 * X, target, weight, vectors, activations, 2.0
+    )
     for pattern in range(2 ** len(SIZES)):
         flips = [-1.0 if (pattern >> (2 - layer)) & 1 else 1.0 for layer in range(3)]
         kernels = [(s * v)[None, :] for s, v in zip(flips, vectors)]

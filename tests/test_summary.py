@@ -139,7 +139,9 @@ def test_summary_standardises_rows_and_moment_once():
     assert summary.y_mean == pytest.approx(mean)
     assert summary.y_scale == pytest.approx(std)
     assert summary.x_scale == pytest.approx(x_scale)
-    np.testing.assert_allclose(summary.rows.X, X / x_scale)
+    # X is divided as it is read, never in place.
+    assert summary.rows.x_divisor == summary.x_scale
+    np.testing.assert_allclose(summary.rows.X / summary.rows.x_divisor, X / x_scale)
     np.testing.assert_allclose(summary.rows.y, (y - mean) / std)
     expected = (X / x_scale).T @ (share * (y - mean) / std)
     np.testing.assert_allclose(summary.moment, expected, rtol=1e-12)
