@@ -230,9 +230,9 @@ def summarise_dask(X, y, sample_weight, sizes, random_state, *, center, estimato
         gathered.append(sample_weight[plan.pool_rows])
     rows, *pool = dask.compute(rows, *gathered)
     statistics = merge_statistics([MomentStatistics.from_row(row) for row in rows])
-    # C-ordered float64, as gather_rows gives; the summary never writes into
-    # them (a computed slice may be a view of the user's NumPy array).
-    pool = [np.ascontiguousarray(array, dtype=np.float64) for array in pool]
+    # Copies: the summary scales its pool in place, and a computed slice of a
+    # dask array made from NumPy may be a view of that array.
+    pool = [np.array(array, dtype=np.float64) for array in pool]
     if sample_weight is None:
         pool.append(np.ones(pool[1].shape[0]))
     return summarise(statistics, Rows(*pool), plan, center=center)

@@ -105,4 +105,6 @@ class Stream:
         rows = self.reservoir.rows
         plan = plan_subsamples(rows.y.shape[0], None, sizes, random_state)
         pool = gather_rows(rows.X, rows.y, rows.weight, plan.pool_rows)
-        return summarise(self.statistics, pool, plan, center=center)
+        # Every row of the reservoir is the reservoir itself: read, not scaled.
+        shares_x = np.may_share_memory(pool.X, rows.X)
+        return summarise(self.statistics, pool, plan, center=center, shares_x=shares_x)

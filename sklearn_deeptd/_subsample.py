@@ -146,9 +146,9 @@ def rows_with_weight(sample_weight):
 class Rows(NamedTuple):
     """Rows of X with their targets and sample weights, in one namespace.
 
-    The rows the fit reads are ``X / x_divisor``: the summary standardises X
-    by dividing each block of rows as it is read, so that the pool can be the
-    user's X itself, never written to, when it holds every row.
+    The rows the fit reads are ``X / x_divisor``: when the pool is the user's
+    X itself (every row of a C-ordered float64 X), the summary standardises
+    it by dividing each block of rows as it is read, never in place.
     """
 
     X: object
@@ -171,9 +171,10 @@ def gather_rows(X, y, sample_weight, rows):
 
     ``rows`` is ``slice(None)`` or sorted indices; ``sample_weight=None``
     gives unit weights. Every row of a C-ordered float64 NumPy X is X itself,
-    not a copy (nothing writes into the rows); other rows and layouts are
-    copied. Rows of arrays of other namespaces are gathered on their device
-    and stay there, in the device's widest float dtype.
+    not a copy (the summary then never writes into it); other rows and
+    layouts are copied, and the summary may scale the copies in place. Rows
+    of arrays of other namespaces are gathered on their device and stay
+    there, in the device's widest float dtype.
     """
     if not isinstance(X, np.ndarray):
         xp, _, device = get_namespace_and_device(X)

@@ -66,7 +66,7 @@ class DataSummary:
         return self.rows.take(self.plan.refine)
 
 
-def summarise(statistics, pool, plan, *, center):
+def summarise(statistics, pool, plan, *, center, shares_x=False):
     """The :class:`DataSummary` of a fit from its statistics and gathered rows.
 
     Parameters
@@ -74,13 +74,17 @@ def summarise(statistics, pool, plan, *, center):
     statistics : MomentStatistics
         The statistics of every row of the fit.
     pool : Rows
-        The rows of ``plan.pool_rows``, of positive weight, unscaled (X may
-        be the user's X itself: the summary standardises it as it is read,
-        through ``Rows.x_divisor``, and never writes into it).
+        The rows of ``plan.pool_rows``, of positive weight, unscaled.
     plan : SubsamplePlan
         Where the subsamples lie in ``pool``.
     center : bool
         DeepTD's centred moment, or NaiveTD's uncentred one.
+    shares_x : bool, default=False
+        Whether ``pool.X`` is the user's X (every row of a C-ordered float64
+        X): it is then standardised block by block as it is read, through
+        ``Rows.x_divisor``, and never written to. Otherwise it is the
+        summary's own copy, divided in place once (each refinement pass
+        would divide it again).
 
     Returns
     -------
@@ -91,10 +95,14 @@ def summarise(statistics, pool, plan, *, center):
     x_scale = input_scale(pool.X, pool.weight)
     moment = statistics.standardised_moment(center=center, x_scale=x_scale)
     y_mean, y_scale = statistics.y_mean, statistics.y_std
-    y, x_divisor = pool.y, 1.0
+    X, y, x_divisor = pool.X, pool.y, 1.0
     if moment is not None:
-        y, x_divisor = _standardised(y, y_mean, y_scale), x_scale
-    rows = Rows(pool.X, y, pool.weight, x_divisor)
+        y = _standardised(y, y_mean, y_scale)
+        if shares_x:
+            x_divisor = x_scale
+        else:
+            X /= x_scale  # in place: the summary's own copy
+    rows = Rows(X, y, pool.weight, x_divisor)
     return DataSummary(moment, y_mean, y_scale, x_scale, rows, plan)
 
 
@@ -123,4 +131,5 @@ def summarise_arrays(
     )
     plan = plan_subsamples(X.shape[0], sample_weight, sizes, random_state)
     pool = gather_rows(X, y, sample_weight, plan.pool_rows)
-    return summarise(statistics, pool, plan, center=center)
+    shares_x = isinstance(X, np.ndarray) and np.may_share_memory(pool.X, X)
+    return summarise(statistics, pool, plan, center=center, shares_x=shares_x)
