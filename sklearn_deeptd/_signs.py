@@ -29,8 +29,8 @@ from ._network import Network, blocked_forward, scaled_block
 SEARCH_BLOCK_ENTRIES = 2**19
 
 
-# An output whose spread is below this, relative to its largest magnitude or
-# to 1, is dead (see branches_vary).
+# An output whose spread is below this times (its largest magnitude + 1) is
+# dead (see branches_vary).
 DEAD_SPREAD = 1e-12
 
 # Correlations closer than this count as tied: rounding (a permutation of the
@@ -69,11 +69,12 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations, x_divi
     which keeps the variance clear of cancellation."""
     xp, _, _ = get_namespace_and_device(X)
     mirror_last = activations[-1].odd
-    widest = 1
-    n_patterns, width = 1, X.shape[1]
-    for size in [vector.shape[0] for vector in vectors]:
-        n_patterns, width = 2 * n_patterns, width // size
-        widest = max(widest, n_patterns * max(width, 1) * size)
+    # The widest array per row: X's row, or a layer's patterns times outputs.
+    widest = width = X.shape[1]
+    n_patterns = 1
+    for vector in vectors:
+        n_patterns, width = 2 * n_patterns, width // vector.shape[0]
+        widest = max(widest, n_patterns * width)
     block_rows = max(1, SEARCH_BLOCK_ENTRIES // widest)
     sums = shift = largest = None
     for start in range(0, X.shape[0], block_rows):
@@ -84,7 +85,7 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations, x_divi
         if shift is None:
             shift = xp.mean(outputs, axis=0)
         centred = outputs - shift
-        block = xp.stack(
+        moments = xp.stack(
             [
                 weight @ centred,
                 weight @ (centred * centred),
@@ -92,11 +93,11 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations, x_divi
                 xp.max(xp.abs(outputs), axis=0),
             ]
         )
-        block = np.asarray(to_numpy(block, xp), dtype=np.float64)
+        moments = np.asarray(to_numpy(moments, xp), dtype=np.float64)
         if sums is None:
-            sums, largest = block[:3], block[3]
+            sums, largest = moments[:3], moments[3]
         else:
-            sums, largest = sums + block[:3], np.maximum(largest, block[3])
+            sums, largest = sums + moments[:3], np.maximum(largest, moments[3])
     mean_shift, second, cross = sums
     target_total = float(xp.sum(sample_weight * target))
     norm = np.sqrt(np.maximum(second - mean_shift**2, 0.0))
@@ -158,8 +159,9 @@ def branches_vary(outputs, sample_weight):
     A dead network's branches are constant (zero, for ReLU), up to rounding:
     a pre-activation that is zero in exact arithmetic may come out as 1e-17.
     A branch varies when its weighted standard deviation exceeds
-    ``DEAD_SPREAD`` times its largest magnitude, or times 1 (the scale of the
-    standardised inputs) when that is smaller.
+    ``DEAD_SPREAD`` times (its largest magnitude + 1): relative to its own
+    magnitude when that is large, to 1 (the scale of the standardised
+    inputs) when it is small.
     """
     xp, _, _ = get_namespace_and_device(outputs)
     centred = outputs - sample_weight @ outputs

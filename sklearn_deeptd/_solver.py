@@ -220,7 +220,8 @@ def _random_starts(rows, settings, random_state):
     and whether one of them lives.
 
     A start whose every branch is constant on ``rows`` is drawn again, up to
-    ``MAX_START_DRAWS`` draws; a warning says when none lived.
+    ``MAX_START_DRAWS`` draws; a warning says when no start lives (a dead one
+    beside a live one only loses the comparison of losses).
     """
     # A derived stream: drawn straight from random_state, the first start
     # would equal a PlantedCNNDataset planted with the same seed.
@@ -242,15 +243,15 @@ def _random_starts(rows, settings, random_state):
             if branches_vary(outputs, rows.weight):
                 live = True
                 break
-        else:
-            warnings.warn(
-                f"DeepTDRegressor drew {MAX_START_DRAWS} random starts (init="
-                "'random') whose outputs are all constant on the sign-search "
-                "rows; " + DEAD_START_ADVICE,
-                UserWarning,
-            )
         weights, intercept = fit_branch_weights(outputs, rows.y, rows.weight)
         starts.append(Network(kernels, weights, intercept))
+    if not live:
+        warnings.warn(
+            f"DeepTDRegressor drew {MAX_START_DRAWS} random starts (init="
+            "'random') per start whose outputs are all constant on the "
+            "sign-search rows; " + DEAD_START_ADVICE,
+            UserWarning,
+        )
     return starts, live
 
 
