@@ -21,6 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
@@ -35,6 +36,17 @@ SETTINGS = {
         ("(8,8,8) relu", RELU8, 5, 0.0, 1),
         ("d=3 D=8 relu", dict(kernel_sizes=(3,) * 8, activation="relu"), 50, 0.0, 1),
         ("d=2 D=12 relu", dict(kernel_sizes=(2,) * 12, activation="relu"), 50, 0.0, 1),
+        # Deeper than the paper: the exact sign search and dead-start checks.
+        *[
+            (
+                f"d={d} D={D} relu",
+                dict(kernel_sizes=(d,) * D, activation="relu"),
+                50,
+                0.0,
+                1,
+            )
+            for d, D in ((2, 14), (2, 16), (3, 9), (4, 6))
+        ],
         *[
             (f"{sizes} {act}", dict(kernel_sizes=sizes, activation=act), 20, 0.0, 1)
             for act in ("tanh", "leaky_relu", "softplus")
@@ -66,7 +78,7 @@ def fit_once(setting, params, N, noise, rank, seed, init="deeptd", **model_param
     model.set_params(**model_params)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+        warnings.simplefilter("always")
         model.fit(X, y)
     fit_time = time.perf_counter() - start
     correlation = kernel_correlation(planted.kernels_, model.kernels_)
@@ -87,6 +99,9 @@ def fit_once(setting, params, N, noise, rank, seed, init="deeptd", **model_param
         "convergence_warning": any(
             issubclass(w.category, ConvergenceWarning) for w in caught
         ),
+        # A model constant on the test rows must come with the dead-start warning.
+        "constant_model": bool(np.ptp(model.predict(X_test)) == 0),
+        "dead_warning": any("dead" in str(w.message) for w in caught),
     }
     for layer, per_branch in enumerate(correlation, start=1):
         row[f"corr_layer_{layer}"] = per_branch.min()

@@ -10,12 +10,20 @@ from sklearn.utils import check_array, check_random_state
 from ._activations import ACTIVATIONS, resolve_activations
 from ._dask import import_dask_array, normalise_chunks
 from ._kernel_sizes import check_kernel_sizes
-from ._network import forward, predict_network, random_unit_kernels
+from ._network import forward, predict_network
 
-# A planted network is checked on this many Gaussian inputs before it is kept.
+# A planted network is checked on this many Gaussian inputs before it is kept,
+# drawn and evaluated this many at a time (memory of about 16 MB at 2^16 features).
 PROBE_SAMPLES = 1000
+PROBE_BLOCK_ROWS = 32
 MAX_REDRAWS = 100
 BRANCH_WEIGHT_RANGE = (0.5, 1.5)
+
+# Activations whose outputs are never negative, and those that are zero on
+# every non-positive input: a ReLU layer whose kernel has no positive entry,
+# fed by a layer of the first kind, outputs zero on every input.
+NON_NEGATIVE_OUTPUTS = frozenset({"relu", "sigmoid", "softplus"})
+ZERO_ON_NEGATIVE_INPUTS = frozenset({"relu"})
 
 
 def _check_n_samples(n_samples):
@@ -48,6 +56,46 @@ def _planted_chunk(n_rows, seed, network):
     activations = [ACTIVATIONS[name] for name in network["activations"]]
     network = {**network, "activations": activations}
     return draw_planted_rows(np.random.RandomState(seed), n_rows, network)
+
+
+def _certainly_dead(kernel_row, layer, activations):
+    return (
+        layer > 0
+        and activations[layer].name in ZERO_ON_NEGATIVE_INPUTS
+        and activations[layer - 1].name in NON_NEGATIVE_OUTPUTS
+        and not np.any(kernel_row > 0)
+    )
+
+
+def _planted_kernels(kernel_sizes, rank, activations, rng):
+    """Unit-norm Gaussian kernels, each redrawn at once while it would kill its
+    branch whatever the other kernels are (see :func:`_certainly_dead`).
+
+    The kernels are independent and the network is rejected anyway when such
+    a kernel occurs, so redrawing the kernel alone samples the same law as
+    redrawing the whole network, without the ``(4/3)^D`` expected draws of
+    networks of kernels of size 2. Draws without such a kernel take the
+    stream of :func:`random_unit_kernels`.
+    """
+    kernels = []
+    for layer, size in enumerate(kernel_sizes):
+        kernel = rng.standard_normal((rank, size))
+        for row in range(rank):
+            while _certainly_dead(kernel[row], layer, activations):
+                kernel[row] = rng.standard_normal(size)
+        kernels.append(kernel / np.linalg.norm(kernel, axis=1, keepdims=True))
+    return kernels
+
+
+def _probe_outputs(rng, n_features, kernels, activations):
+    """Branch outputs on ``PROBE_SAMPLES`` Gaussian inputs, drawn in blocks
+    (the same numbers as one draw of all of them)."""
+    outputs = []
+    for start in range(0, PROBE_SAMPLES, PROBE_BLOCK_ROWS):
+        rows = min(PROBE_BLOCK_ROWS, PROBE_SAMPLES - start)
+        probe = rng.standard_normal((rows, n_features))
+        outputs.append(forward(probe, kernels, activations))
+    return np.concatenate(outputs)
 
 
 def _is_operational(branch_outputs, weights):
@@ -113,12 +161,20 @@ class PlantedCNNDataset(BaseEstimator):
     Notes
     -----
     Kernels have independent standard Gaussian entries, normalised to unit
-    norm. A planted network is never dead: the candidate is evaluated on 1000
-    Gaussian probe inputs, and it is redrawn (from the same random stream, so
-    deterministically) unless every branch's noiseless output has non-zero
-    variance on the probe inputs and the noiseless labels are non-zero on at
-    least half of them (the "operational" rule of the paper's experiments,
-    which only bites when the output layer can return exact zeros, e.g. ReLU).
+    norm, and only operational networks are kept, as in the paper's
+    experiments: the law is that of Gaussian kernels conditioned on the
+    network being operational. A planted network is never dead: the candidate
+    is evaluated on 1000 Gaussian probe inputs, and it is redrawn (from the
+    same random stream, so deterministically) unless every branch's noiseless
+    output has non-zero variance on the probe inputs and the noiseless labels
+    are non-zero on at least half of them (the "operational" rule of the
+    paper, which only bites when the output layer can return exact zeros,
+    e.g. ReLU). A kernel that kills its branch whatever the others are (a
+    ReLU layer's kernel without a positive entry, fed by ReLU, sigmoid or
+    softplus outputs) is redrawn on its own at once: the same conditional
+    law, since such a network is always rejected, but without the
+    ``(4/3)^(D-2)`` expected draws that deep ReLU networks with kernels of
+    size 2 would take (about 42 at D = 15).
     After 100 failed draws a ``ValueError`` is raised.
 
     Examples
@@ -188,13 +244,12 @@ class PlantedCNNDataset(BaseEstimator):
         rng = check_random_state(self.random_state)
         n_features = int(np.prod(kernel_sizes))
         for _ in range(MAX_REDRAWS):
-            kernels = random_unit_kernels(kernel_sizes, rank, rng)
+            kernels = _planted_kernels(kernel_sizes, rank, activations, rng)
             if rank == 1:
                 weights = np.ones(1)
             else:
                 weights = rng.uniform(*BRANCH_WEIGHT_RANGE, size=rank)
-            probe = rng.standard_normal((PROBE_SAMPLES, n_features))
-            branch_outputs = forward(probe, kernels, activations)
+            branch_outputs = _probe_outputs(rng, n_features, kernels, activations)
             if _is_operational(branch_outputs, weights):
                 break
         else:

@@ -245,13 +245,65 @@ def cp_decomposition(
         The factors of the start with the smallest error, its component
         weights, sweeps and convergence.
     """
+    return _cp_decomposition(tensor, rank, n_starts, max_iter, tol, random_state)[0]
+
+
+def ranked_decompositions(
+    tensor, rank, *, n_starts=1, max_iter=100, tol=1e-7, random_state=None
+):
+    """The distinct decompositions found by the starts of :func:`cp_decomposition`,
+    best first (the first is :func:`cp_decomposition`'s).
+
+    Starts that reach the same factors (every column's |cosine| with an
+    earlier one's above ``1 - 1e-6``) count once. The fit falls back
+    on the later ones when the best gives a dead network.
+    """
+    return _cp_decomposition(tensor, rank, n_starts, max_iter, tol, random_state)
+
+
+def _same_factors(xp, first, second):
+    for a, b in zip(first, second):
+        cosines = xp.abs(xp.sum(a * b, axis=0))
+        if float(xp.min(cosines)) < 1 - 1e-6:
+            return False
+    return True
+
+
+def _ranked(xp, starts, component_weights, n_iter, converged, error):
+    """Decompositions of every start, the best first (the earliest start
+    unless a later one is clearly better), then by error, duplicates left out."""
+    best = 0
+    for start in range(1, len(starts)):
+        if error[start] < error[best] - 1e-12:
+            best = start
+    others = sorted(
+        (start for start in range(len(starts)) if start != best),
+        key=lambda start: (error[start], start),
+    )
+    ranked = []
+    for start in [best, *others]:
+        weights = np.asarray(to_numpy(component_weights[start], xp), dtype=np.float64)
+        order = np.argsort(-weights, kind="stable")
+        positions = xp.asarray(order, device=device(starts[start][0]))
+        factors = [xp.take(factor, positions, axis=1) for factor in starts[start]]
+        if any(_same_factors(xp, factors, kept.factors) for kept in ranked):
+            continue
+        ranked.append(
+            Decomposition(
+                factors, weights[order], int(n_iter[start]), bool(converged[start])
+            )
+        )
+    return ranked
+
+
+def _cp_decomposition(tensor, rank, n_starts, max_iter, tol, random_state):
     xp, _, _ = get_namespace_and_device(tensor)
     if random_state is None:
         random_state = np.random.RandomState(0)
     starts = [hosvd_start(tensor, rank, random_state)]
     tensor_norm = float(xp.linalg.vector_norm(xp.reshape(tensor, (-1,))))
     if tensor_norm == 0:
-        return Decomposition(starts[0], np.zeros(rank), 0, True)
+        return [Decomposition(starts[0], np.zeros(rank), 0, True)]
     starts += [random_start(tensor, rank, random_state) for _ in range(n_starts - 1)]
     unfoldings = [_unfolding(xp, tensor, mode) for mode in range(tensor.ndim)]
     # All starts run together: on the small tensors of DeepTD a sweep costs
@@ -259,15 +311,4 @@ def cp_decomposition(
     starts, component_weights, n_iter, converged, error = _alternating_least_squares(
         xp, unfoldings, starts, tensor_norm, max_iter, tol
     )
-    # Keep the earliest start unless a later one is clearly better.
-    best = 0
-    for start in range(1, n_starts):
-        if error[start] < error[best] - 1e-12:
-            best = start
-    weights = np.asarray(to_numpy(component_weights[best], xp), dtype=np.float64)
-    order = np.argsort(-weights, kind="stable")
-    positions = xp.asarray(order, device=device(starts[best][0]))
-    factors = [xp.take(factor, positions, axis=1) for factor in starts[best]]
-    return Decomposition(
-        factors, weights[order], int(n_iter[best]), bool(converged[best])
-    )
+    return _ranked(xp, starts, component_weights, n_iter, converged, error)

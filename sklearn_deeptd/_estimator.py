@@ -77,10 +77,12 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     center : bool, default=True
         Centre the targets before forming the moment (DeepTD). ``False`` gives the
         NaiveTD baseline of the paper.
-    max_iter : int, default=100
+    max_iter : int, default=300
         Maximum number of iterations of the decomposition (sweeps of alternating
         power iterations or least squares) and, separately, of the L-BFGS
-        refinement.
+        refinement. Most fits stop well before: planted ReLU networks of the
+        paper's depths (d=2, D=12 and d=3, D=8, N=50) took 18 to 146 L-BFGS
+        iterations.
     tol : float, default=1e-7
         Tolerance of both stages: the decomposition stops when its relative error
         changes by less than ``tol``; L-BFGS stops when the loss (relative to the
@@ -94,7 +96,9 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         decomposition, signs and scale). ``"random"`` draws unit-norm Gaussian
         kernels from ``random_state`` and fits only the branch weights and
         intercept: the random start of ordinary training, as a baseline to
-        measure what DeepTD adds (use it with ``refine=True``).
+        measure what DeepTD adds (use it with ``refine=True``); a network that
+        is dead on the sign-search rows is redrawn, as a user would, up to 100
+        times.
     refine_samples : int or None, default=5000
         Number of rows the refinement uses, drawn from ``random_state`` among
         the rows of positive weight, in aligned runs of 32 consecutive rows
@@ -189,16 +193,24 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     The moment does not reveal signs or scale. For each branch the per-layer
     signs are chosen to maximise the absolute correlation of the branch output
     with the targets on at most 4096 rows, then branch weights and intercept
-    are fitted by least squares. Up to depth 12 every one of the ``2**D``
-    patterns is tried; patterns share their prefixes, so with kernels of size
-    at least 2 the search costs at most about ``2 * D`` forward passes over
-    the subsample. Beyond depth 12 signs are flipped one at a time while the
-    correlation improves. Patterns that an activation's symmetry makes
+    are fitted by least squares. Every one of the ``2**D`` patterns is
+    scored, at any depth: layer ``l`` evaluates its ``2**l`` patterns in one
+    array operation, on ``p / (d_1 ... d_l)`` outputs per row each, so with
+    kernels of size 2 or more the search costs about one forward pass per
+    layer over the subsample, in row blocks of bounded memory. Patterns that
+    an activation's symmetry makes
     equivalent (an odd hidden activation: flipping its layer and the next one;
     an odd output activation: the output kernel's sign, which the branch weight
     absorbs) score the same, and ties go to the positive correlation with
     fewer flips, so the choice is deterministic. Later branches are chosen
     against what the earlier ones leave unexplained.
+
+    A start whose every branch is constant on the sign-search rows (a dead
+    ReLU network, whatever its signs) is never refined silently: the next
+    distinct decomposition among the ``n_init`` starts is tried, and when
+    none lives the fit warns and the model predicts the mean. ``init="random"``
+    redraws a dead random network, up to 100 draws per start, from
+    ``random_state``.
 
     Refinement minimises the weighted squared loss over every kernel, branch
     weight and the intercept with L-BFGS (analytic gradients) on at most
@@ -246,7 +258,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         output_activation="identity",
         rank=1,
         center=True,
-        max_iter=100,
+        max_iter=300,
         tol=1e-7,
         refine=True,
         init="deeptd",

@@ -15,7 +15,7 @@ from scipy.optimize import minimize
 from sklearn.utils._array_api import device, get_namespace_and_device
 
 from ._array_api import to_numpy
-from ._network import Network, backward, forward
+from ._network import Network, backward, forward, row_blocks, scaled_block
 
 
 class Refinement(NamedTuple):
@@ -47,24 +47,33 @@ def unpack(theta, kernel_shapes, xp=np):
     return kernels, weights, theta[start + n_branches]
 
 
-def squared_loss_and_gradient(theta, X, y, sample_weight, kernel_shapes, activations):
-    """Weighted half mean squared error of the network and its gradient in theta.
+def squared_loss_and_gradient(
+    theta, X, y, sample_weight, kernel_shapes, activations, x_divisor=1.0
+):
+    """Weighted half mean squared error of the network on ``X / x_divisor``
+    and its gradient in theta.
 
     ``theta`` is a NumPy vector; X, y and the weights may live in any
-    namespace, where the passes run.
+    namespace, where the passes run, over blocks of rows (see
+    :func:`~._network.row_blocks`): they hold the activations of one block.
     """
     xp, _, X_device = get_namespace_and_device(X)
     theta = xp.asarray(theta, dtype=X.dtype, device=X_device)
     kernels, weights, intercept = unpack(theta, kernel_shapes, xp)
-    outputs, cache = forward(X, kernels, activations, return_cache=True)
-    residual = outputs @ weights + intercept - y
-    weighted = sample_weight * residual
-    loss = 0.5 * float(xp.sum(weighted * residual))
-    kernel_gradients = backward(
-        X, kernels, activations, cache, weighted[:, None] * weights[None, :]
-    )
-    gradient = pack(kernel_gradients, outputs.T @ weighted, xp.sum(weighted), xp)
-    return loss, np.asarray(to_numpy(gradient, xp), dtype=np.float64)
+    loss = 0.0
+    total = None
+    for rows in row_blocks(X):
+        X_block = scaled_block(X, rows, x_divisor)
+        outputs, cache = forward(X_block, kernels, activations, return_cache=True)
+        residual = outputs @ weights + intercept - y[rows]
+        weighted = sample_weight[rows] * residual
+        loss += 0.5 * float(xp.sum(weighted * residual))
+        kernel_gradients = backward(
+            X_block, kernels, activations, cache, weighted[:, None] * weights[None, :]
+        )
+        gradient = pack(kernel_gradients, outputs.T @ weighted, xp.sum(weighted), xp)
+        total = gradient if total is None else total + gradient
+    return loss, np.asarray(to_numpy(total, xp), dtype=np.float64)
 
 
 def refine(rows, start, activations, *, max_iter, tol, verbose=0):
@@ -96,7 +105,7 @@ def refine(rows, start, activations, *, max_iter, tol, verbose=0):
     result = minimize(
         squared_loss_and_gradient,
         theta,
-        args=(*rows, kernel_shapes, activations),
+        args=(rows.X, rows.y, rows.weight, kernel_shapes, activations, rows.x_divisor),
         jac=True,
         method="L-BFGS-B",
         options={"maxiter": max_iter, "ftol": tol, "gtol": tol},

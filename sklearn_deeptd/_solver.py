@@ -16,12 +16,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
 from ._array_api import to_numpy
-from ._decomposition import cp_decomposition
+from ._decomposition import ranked_decompositions
 from ._moment import tensorize
-from ._network import Network, forward, random_unit_kernels
+from ._network import Network, blocked_forward, random_unit_kernels
 from ._refinement import Refinement, refine
 from ._scales import stable_norm
-from ._signs import fit_branch_weights, resolve_signs_and_scale
+from ._signs import branches_vary, fit_branch_weights, resolve_signs_and_scale
 
 # Starts of the decomposition with n_init="auto": the HOSVD start alone can stop
 # at a worse local optimum of a noisy moment, and a start costs only O(n_features)
@@ -31,6 +31,17 @@ DECOMPOSITION_STARTS = 10
 # ||T|| is at most the root mean square norm of the rows of the standardised X,
 # sqrt(n_features), so this ratio measures how much of X correlates with y.
 ZERO_MOMENT_RATIO = 1e-10
+
+# init="random" redraws a start whose every branch is constant on the
+# sign-search rows (a dead ReLU network) up to this many times, from
+# random_state: a user re-draws a dead initialisation too.
+MAX_START_DRAWS = 100
+
+DEAD_START_ADVICE = (
+    "the fitted model predicts the mean of y. A ReLU network is dead when a "
+    "layer's units are zero on every row; try more samples, "
+    "activation='leaky_relu', or another random_state."
+)
 
 
 @dataclass(frozen=True)
@@ -94,20 +105,17 @@ def solve(summary, settings, random_state):
         return _mean_network(summary, settings, "the targets are constant")
     search = summary.search_rows
     if settings.init == "random":
-        starts = _random_starts(search, settings, random_state)
+        starts, live_start = _random_starts(search, settings, random_state)
         n_iter = 0
     else:
         if stable_norm(summary.moment) <= ZERO_MOMENT_RATIO * np.sqrt(
             summary.moment.shape[0]
         ):
             return _mean_network(summary, settings, "the moment tensor is zero")
-        decomposition = _decompose(summary.moment, settings, random_state)
-        starts = [
-            resolve_signs_and_scale(
-                *search, decomposition.factors, settings.activations
-            )
-        ]
-        n_iter = decomposition.n_iter
+        start, n_iter, live_start = _deeptd_start(
+            summary.moment, search, settings, random_state
+        )
+        starts = [start]
     del search
     rows = summary.refine_rows
     compare = len(starts) > 1
@@ -119,12 +127,67 @@ def solve(summary, settings, random_state):
             "iterations before converging; increase max_iter or tol.",
             ConvergenceWarning,
         )
+    # A dead start was reported already; a live one may still die in L-BFGS.
+    refined = fits[best].network
+    if live_start and settings.refine and not _lives(rows, refined, settings):
+        warnings.warn(
+            "DeepTDRegressor's refined network is constant on the refinement "
+            "rows (every branch is dead); " + DEAD_START_ADVICE,
+            UserWarning,
+        )
     return _in_data_units(fits[best], starts[best], summary, settings)
 
 
+def _lives(rows, network, settings):
+    """Whether some branch of ``network`` (NumPy) varies on ``rows``."""
+    xp, _, device = get_namespace_and_device(rows.X)
+    kernels = [
+        xp.asarray(kernel, dtype=rows.X.dtype, device=device)
+        for kernel in network.kernels
+    ]
+    outputs = blocked_forward(rows.X, kernels, settings.activations, rows.x_divisor)
+    return branches_vary(outputs, rows.weight)
+
+
+def _deeptd_start(moment, search, settings, random_state):
+    """The DeepTD start: the best decomposition whose network, with the best
+    signs, lives on the sign-search rows (the next distinct decomposition when
+    it is dead), the decomposition's sweeps, and whether the start lives."""
+    decompositions = _decompose(moment, settings, random_state)
+    for decomposition in decompositions:
+        start, outputs = resolve_signs_and_scale(
+            search.X,
+            search.y,
+            search.weight,
+            decomposition.factors,
+            settings.activations,
+            return_outputs=True,
+            x_divisor=search.x_divisor,
+        )
+        if branches_vary(outputs, search.weight):
+            return start, decompositions[0].n_iter, True
+    warnings.warn(
+        f"DeepTDRegressor found no live start: with every sign pattern, each of "
+        f"the {len(decompositions)} distinct decomposition(s) of the moment gives "
+        "a network whose output is constant on the sign-search rows; "
+        + DEAD_START_ADVICE,
+        UserWarning,
+    )
+    start = resolve_signs_and_scale(
+        search.X,
+        search.y,
+        search.weight,
+        decompositions[0].factors,
+        settings.activations,
+        x_divisor=search.x_divisor,
+    )
+    return start, decompositions[0].n_iter, False
+
+
 def _decompose(moment, settings, random_state):
+    """The distinct decompositions of the moment, best first."""
     xp, _ = get_namespace(moment)
-    decomposition = cp_decomposition(
+    decompositions = ranked_decompositions(
         # Unit scale: the Gram matrices of a moment of scale 1e200 overflow.
         tensorize(moment / float(xp.max(xp.abs(moment))), settings.kernel_sizes),
         settings.rank,
@@ -135,6 +198,7 @@ def _decompose(moment, settings, random_state):
         tol=settings.tol,
         random_state=random_state,
     )
+    decomposition = decompositions[0]
     if settings.verbose:
         print(
             f"[DeepTDRegressor] decomposition: rank {settings.rank}, "
@@ -148,27 +212,47 @@ def _decompose(moment, settings, random_state):
             "max_iter or tol.",
             ConvergenceWarning,
         )
-    return decomposition
+    return decompositions
 
 
 def _random_starts(rows, settings, random_state):
-    """``n_init`` random networks: unit-norm kernels, least-squares weights."""
+    """``n_init`` random networks (unit-norm kernels, least-squares weights)
+    and whether one of them lives.
+
+    A start whose every branch is constant on ``rows`` is drawn again, up to
+    ``MAX_START_DRAWS`` draws; a warning says when no start lives (a dead one
+    beside a live one only loses the comparison of losses).
+    """
     # A derived stream: drawn straight from random_state, the first start
     # would equal a PlantedCNNDataset planted with the same seed.
     start_state = np.random.RandomState(random_state.randint(2**31 - 1))
     n_starts = 1 if settings.n_init == "auto" else settings.n_init
     xp, _, device = get_namespace_and_device(rows.X)
-    starts = []
+    starts, live = [], False
     for _ in range(n_starts):
-        kernels = [
-            xp.asarray(kernel, dtype=rows.X.dtype, device=device)
-            for kernel in random_unit_kernels(
-                settings.kernel_sizes, settings.rank, start_state
+        for _ in range(MAX_START_DRAWS):
+            kernels = [
+                xp.asarray(kernel, dtype=rows.X.dtype, device=device)
+                for kernel in random_unit_kernels(
+                    settings.kernel_sizes, settings.rank, start_state
+                )
+            ]
+            outputs = blocked_forward(
+                rows.X, kernels, settings.activations, rows.x_divisor
             )
-        ]
-        outputs = forward(rows.X, kernels, settings.activations)
-        starts.append(Network(kernels, *fit_branch_weights(outputs, *rows[1:])))
-    return starts
+            if branches_vary(outputs, rows.weight):
+                live = True
+                break
+        weights, intercept = fit_branch_weights(outputs, rows.y, rows.weight)
+        starts.append(Network(kernels, weights, intercept))
+    if not live:
+        warnings.warn(
+            f"DeepTDRegressor drew {MAX_START_DRAWS} random starts (init="
+            "'random') per start whose outputs are all constant on the "
+            "sign-search rows; " + DEAD_START_ADVICE,
+            UserWarning,
+        )
+    return starts, live
 
 
 def _refine_start(rows, start, settings, n_iter, compare):
@@ -185,7 +269,9 @@ def _refine_start(rows, start, settings, n_iter, compare):
         )
     loss = 0.0
     if compare:
-        outputs = forward(rows.X, start.kernels, settings.activations)
+        outputs = blocked_forward(
+            rows.X, start.kernels, settings.activations, rows.x_divisor
+        )
         residual = outputs @ start.weights + start.intercept - rows.y
         loss = 0.5 * float(rows.weight @ residual**2)
     return Refinement(start, loss, n_iter, False)

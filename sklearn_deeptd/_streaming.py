@@ -43,7 +43,7 @@ class Reservoir:
         positive = sample_weight > 0
         if not positive.all():
             X, y, sample_weight = X[positive], y[positive], sample_weight[positive]
-        kept_X, kept_y, kept_weight = self.rows
+        kept_X, kept_y, kept_weight = self.rows.X, self.rows.y, self.rows.weight
         n_rows = X.shape[0]
         free = max(min(self.capacity - kept_X.shape[0], n_rows), 0)
         if free:
@@ -104,5 +104,7 @@ class Stream:
         subsamples of ``sizes`` drawn from ``random_state`` in the reservoir."""
         rows = self.reservoir.rows
         plan = plan_subsamples(rows.y.shape[0], None, sizes, random_state)
-        pool = gather_rows(*rows, plan.pool_rows)
-        return summarise(self.statistics, pool, plan, center=center)
+        pool = gather_rows(rows.X, rows.y, rows.weight, plan.pool_rows)
+        # Every row of the reservoir is the reservoir itself: read, not scaled.
+        shares_x = np.may_share_memory(pool.X, rows.X)
+        return summarise(self.statistics, pool, plan, center=center, shares_x=shares_x)

@@ -144,26 +144,37 @@ def rows_with_weight(sample_weight):
 
 
 class Rows(NamedTuple):
-    """Rows of X with their targets and sample weights, in one namespace."""
+    """Rows of X with their targets and sample weights, in one namespace.
+
+    The rows the fit reads are ``X / x_divisor``: when the pool is the user's
+    X itself (every row of a C-ordered float64 X), the summary standardises
+    it by dividing each block of rows as it is read, never in place.
+    """
 
     X: object
     y: object
     weight: object
+    x_divisor: float = 1.0
 
     def take(self, positions):
         """The rows at ``positions`` (``slice(None)``: all of them, without a
         copy), their weights normalised to sum to one."""
-        X, y, weight = (take_rows(array, positions) for array in self)
-        return Rows(X, y, normalised_sample_weight(weight))
+        X, y, weight = (
+            take_rows(array, positions) for array in (self.X, self.y, self.weight)
+        )
+        return Rows(X, y, normalised_sample_weight(weight), self.x_divisor)
 
 
 def gather_rows(X, y, sample_weight, rows):
-    """:class:`Rows` holding C-ordered float64 copies of the given rows.
+    """:class:`Rows` holding the given rows of X as C-ordered float64, and
+    copies of their targets and weights.
 
     ``rows`` is ``slice(None)`` or sorted indices; ``sample_weight=None``
-    gives unit weights. The copies are the caller's own (the summary scales
-    them in place). Rows of arrays of other namespaces are gathered on their
-    device and stay there, in the device's widest float dtype.
+    gives unit weights. Every row of a C-ordered float64 NumPy X is X itself,
+    not a copy (the summary then never writes into it); other rows and
+    layouts are copied, and the summary may scale the copies in place. Rows
+    of arrays of other namespaces are gathered on their device and stay
+    there, in the device's widest float dtype.
     """
     if not isinstance(X, np.ndarray):
         xp, _, device = get_namespace_and_device(X)
@@ -180,7 +191,8 @@ def gather_rows(X, y, sample_weight, rows):
         # Column by column: each column is read forwards, not n entries apart.
         X_rows = np.ascontiguousarray(X.T[:, rows].T, dtype=np.float64)
     else:
-        X_rows = np.array(X[rows], dtype=np.float64, order="C")
+        # No copy of every row of a C-ordered float64 X: it is read only.
+        X_rows = np.asarray(X[rows], dtype=np.float64, order="C")
     y_rows = np.array(y[rows], dtype=np.float64)
     if sample_weight is None:
         return Rows(X_rows, y_rows, np.ones(y_rows.shape[0]))

@@ -42,7 +42,8 @@ class DataSummary:
         Weighted root mean square entry of X (see
         :func:`~._scales.input_scale`).
     rows : Rows
-        The pool of rows, standardised, with their sample weights.
+        The pool of rows, standardised (X through ``rows.x_divisor``), with
+        their sample weights.
     plan : SubsamplePlan
         The positions of the sign-search and refinement subsamples in ``rows``.
     """
@@ -65,7 +66,7 @@ class DataSummary:
         return self.rows.take(self.plan.refine)
 
 
-def summarise(statistics, pool, plan, *, center):
+def summarise(statistics, pool, plan, *, center, shares_x=False):
     """The :class:`DataSummary` of a fit from its statistics and gathered rows.
 
     Parameters
@@ -73,12 +74,17 @@ def summarise(statistics, pool, plan, *, center):
     statistics : MomentStatistics
         The statistics of every row of the fit.
     pool : Rows
-        The rows of ``plan.pool_rows``, of positive weight, unscaled: a copy
-        that the summary keeps and scales in place.
+        The rows of ``plan.pool_rows``, of positive weight, unscaled.
     plan : SubsamplePlan
         Where the subsamples lie in ``pool``.
     center : bool
         DeepTD's centred moment, or NaiveTD's uncentred one.
+    shares_x : bool, default=False
+        Whether ``pool.X`` is the user's X (every row of a C-ordered float64
+        X): it is then standardised block by block as it is read, through
+        ``Rows.x_divisor``, and never written to. Otherwise it is the
+        summary's own copy, divided in place once (each refinement pass
+        would divide it again).
 
     Returns
     -------
@@ -89,11 +95,15 @@ def summarise(statistics, pool, plan, *, center):
     x_scale = input_scale(pool.X, pool.weight)
     moment = statistics.standardised_moment(center=center, x_scale=x_scale)
     y_mean, y_scale = statistics.y_mean, statistics.y_std
-    X, y, weight = pool
+    X, y, x_divisor = pool.X, pool.y, 1.0
     if moment is not None:
-        X /= x_scale  # in place: the pool is the summary's own copy
         y = _standardised(y, y_mean, y_scale)
-    return DataSummary(moment, y_mean, y_scale, x_scale, Rows(X, y, weight), plan)
+        if shares_x:
+            x_divisor = x_scale
+        else:
+            X /= x_scale  # in place: the summary's own copy
+    rows = Rows(X, y, pool.weight, x_divisor)
+    return DataSummary(moment, y_mean, y_scale, x_scale, rows, plan)
 
 
 def _standardised(y, mean, scale):
@@ -121,4 +131,5 @@ def summarise_arrays(
     )
     plan = plan_subsamples(X.shape[0], sample_weight, sizes, random_state)
     pool = gather_rows(X, y, sample_weight, plan.pool_rows)
-    return summarise(statistics, pool, plan, center=center)
+    shares_x = isinstance(X, np.ndarray) and np.may_share_memory(pool.X, X)
+    return summarise(statistics, pool, plan, center=center, shares_x=shares_x)

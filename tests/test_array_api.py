@@ -222,8 +222,8 @@ def test_dispatched_fit_with_huge_weights_equals_unit_weights(name):
 
 
 @pytest.mark.parametrize("name", NAMESPACES)
-def test_greedy_sign_search_runs_in_the_input_namespace(name):
-    # Deeper than 12 layers: signs are flipped one at a time.
+def test_deep_sign_search_runs_in_the_input_namespace(name):
+    # 2^13 patterns, scored in row blocks, in the input's namespace.
     from sklearn_deeptd._activations import resolve_activations
     from sklearn_deeptd._signs import resolve_signs_and_scale
 

@@ -224,3 +224,18 @@ def test_global_random_state_untouched(small_data):
     assert before[0] == after[0]
     np.testing.assert_array_equal(before[1], after[1])
     assert before[2:] == after[2:]
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_fit_leaves_x_unchanged(small_data, order):
+    # Every row of a C-ordered float64 X is the pool itself, divided by the
+    # input scale block by block as it is read: X must come back unchanged,
+    # and the fit must equal that of a copy of it.
+    X, y = small_data
+    X = np.asarray(X * 3.0, order=order)
+    before = X.copy()
+    model = DeepTDRegressor((3, 2, 2), random_state=0).fit(X, y)
+    np.testing.assert_array_equal(X, before)
+    copy = DeepTDRegressor((3, 2, 2), random_state=0).fit(np.array(X, order=order), y)
+    for got, expected in zip(model.kernels_, copy.kernels_):
+        np.testing.assert_array_equal(got, expected)

@@ -10,8 +10,9 @@ from sklearn_deeptd._activations import resolve_activations
 from sklearn_deeptd._network import forward
 from sklearn_deeptd._signs import (
     TIE_TOLERANCE,
-    _better_pattern,
-    _weighted_correlation,
+    _best_pattern,
+    _pattern_correlations,
+    branches_vary,
     fit_branch_weights,
     resolve_signs_and_scale,
 )
@@ -51,22 +52,41 @@ def test_exhaustive_search_finds_the_planted_signs(activation, seed):
     _assert_is_planted(network, planted)
 
 
-@pytest.mark.parametrize("activation", ["relu", "softplus"])
-@pytest.mark.parametrize("layer", [0, 1, 2])
-def test_greedy_search_corrects_one_wrong_sign(activation, layer, monkeypatch):
-    # Deeper networks than MAX_EXHAUSTIVE_DEPTH flip one sign at a time, from
-    # the signs given. A local search: it may stop short of the best pattern
-    # (several wrong signs, or leaky_relu with seed 2 and layer 1 here), so
-    # only this much is promised.
-    monkeypatch.setattr(signs, "MAX_EXHAUSTIVE_DEPTH", 2)
-    planted, X, y, weight = _planted(activation)
-    flips = np.ones(3)
-    flips[layer] = -1.0
-    activations = resolve_activations(activation, "identity", len(SIZES))
+def test_the_search_is_exact_beyond_depth_twelve():
+    # 2^13 patterns, every one scored: the planted signs, from any flips.
+    sizes = (2,) * 13
+    planted = PlantedCNNDataset(sizes, activation="relu", random_state=3)
+    X, y = planted.sample(300, random_state=1)
+    flips = np.where(np.random.RandomState(0).rand(13) < 0.5, -1.0, 1.0)
+    activations = resolve_activations("relu", "identity", len(sizes))
     network = resolve_signs_and_scale(
-        X, y, weight, _flipped(planted, flips), activations
+        X, y, np.full(300, 1 / 300), _flipped(planted, flips), activations
     )
     _assert_is_planted(network, planted)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_row_blocks_and_the_mirrored_output_layer_change_no_correlation(
+    activation, monkeypatch
+):
+    # Every pattern's correlation, scored directly, against the blocked search
+    # (blocks of 7 rows of 2 X, each divided by 2 as it is read; tanh's output
+    # layer mirrored, relu's not).
+    planted, X, y, weight = _planted(activation)
+    target = y - weight @ y
+    vectors = [kernel[0] for kernel in planted.kernels_]
+    activations = resolve_activations(activation, "identity", len(SIZES))
+    monkeypatch.setattr(signs, "SEARCH_BLOCK_ENTRIES", 7 * 2 * 24)
+    correlation, alive = _pattern_correlations(
+        2.0 * X, target, weight, vectors, activations, 2.0
+    )
+    for pattern in range(2 ** len(SIZES)):
+        flips = [-1.0 if (pattern >> (2 - layer)) & 1 else 1.0 for layer in range(3)]
+        kernels = [(s * v)[None, :] for s, v in zip(flips, vectors)]
+        output = forward(X, kernels, activations)[:, 0]
+        expected = np.corrcoef(output, target)[0, 1]
+        assert correlation[pattern] == pytest.approx(expected, abs=1e-12)
+        assert alive[pattern]
 
 
 @pytest.mark.parametrize("flips", [(1, 1, 1), (-1, 1, 1), (1, -1, -1), (-1, -1, -1)])
@@ -88,30 +108,33 @@ def test_an_odd_network_keeps_the_given_signs_or_flips_the_last(flips):
     np.testing.assert_allclose(prediction + network.intercept, y, atol=1e-12)
 
 
-def test_ties_go_to_a_positive_correlation_then_to_fewer_flips():
-    plus, one_flip, two_flips = np.ones(3), np.r_[1.0, 1.0, -1.0], -np.ones(2)
-    assert _better_pattern(-0.2, plus, 0.0, None)  # the first pattern
-    assert _better_pattern(-0.9, one_flip, 0.5, plus)  # larger |correlation|
-    assert not _better_pattern(0.5, plus, -0.9, one_flip)
-    # Within the tolerance: the positive correlation, then fewer flips.
-    tie = 0.5 + TIE_TOLERANCE / 2
-    assert _better_pattern(0.5, two_flips, -tie, plus)
-    assert not _better_pattern(-tie, plus, 0.5, two_flips)
-    assert _better_pattern(0.5, one_flip, tie, two_flips)
-    assert not _better_pattern(tie, two_flips, 0.5, one_flip)
-    assert not _better_pattern(0.5, one_flip, 0.5, one_flip)
+def test_ties_go_to_a_positive_correlation_then_to_a_live_output_then_fewer_flips():
+    # Patterns 0..7 of three layers: pattern 3 flips layers 2 and 3, 4 flips layer 1.
+    alive = np.ones(8, dtype=bool)
+    tie = TIE_TOLERANCE / 2
+
+    def best(correlation, alive=alive):
+        return list(_best_pattern(np.asarray(correlation, float), alive, 3))
+
+    # The largest |correlation|, of either sign.
+    assert best([0.1, 0, 0, -0.9, 0, 0, 0, 0.5]) == [1, -1, -1]
+    # Within the tolerance: the positive correlation first.
+    assert best([-0.5 - tie, 0, 0, 0.5, 0, 0, 0, 0]) == [1, -1, -1]
+    # Then fewer flips, then the first pattern in depth-first order.
+    assert best([0, 0.5 + tie, 0, 0.5, 0.5, 0, 0, 0]) == [1, 1, -1]
+    assert best([0, 0, 0.5, 0, 0.5, 0, 0, 0]) == [1, -1, 1]
+    # A dead output (correlation 0) loses a tie to one that varies.
+    dead_first = np.r_[False, np.ones(7, dtype=bool)]
+    assert best(np.zeros(8), dead_first) == [1, 1, -1]
+    assert best(np.zeros(8)) == [1, 1, 1]
 
 
-def test_a_constant_branch_has_zero_correlation():
+def test_a_constant_branch_is_dead():
     weight = np.full(20, 1 / 20)
     target = np.random.RandomState(0).standard_normal(20)
-    target -= weight @ target  # the search correlates with centred targets
-    norm = np.sqrt(weight @ target**2)
-    assert _weighted_correlation(np.full(20, 3.0), target, norm, weight) == 0.0
-    assert _weighted_correlation(target, target, 0.0, weight) == 0.0
-    assert _weighted_correlation(2 * target, target, norm, weight) == pytest.approx(
-        1.0, rel=1e-14
-    )
+    assert not branches_vary(np.full((20, 1), 3.0), weight)
+    assert not branches_vary(np.zeros((20, 2)), weight)
+    assert branches_vary(np.c_[np.zeros(20), target], weight)
 
 
 def test_branch_weights_are_weighted_least_squares():

@@ -93,3 +93,90 @@ def test_random_init_restarts_keep_the_lowest_loss(planted_data):
         .td_kernels_[0],
     )
     assert three.score(X, y) >= one.score(X, y) - 1e-12
+
+
+# Dead starts. On rows whose layer-1 blocks come in equal pairs, a (2, 2, 2)
+# ReLU network whose second kernel is (1, -1) / sqrt(2) outputs zero on every
+# row, with every sign pattern; the moment itself gives a live (1, 1) direction.
+DEAD_KERNEL = np.array([1.0, -1.0]) / np.sqrt(2)
+
+
+@pytest.fixture(scope="module")
+def paired_rows():
+    rng = np.random.RandomState(0)
+    pairs = rng.standard_normal((400, 2, 1, 2))
+    X = np.concatenate([pairs, pairs], axis=2).reshape(400, 8)
+    planted = PlantedCNNDataset((2, 2, 2), random_state=0)
+    return X, planted.predict(X)
+
+
+def _with_dead_decomposition(monkeypatch, keep_live):
+    import sklearn_deeptd._solver as solver
+
+    ranked = solver.ranked_decompositions
+
+    def with_dead_first(*args, **kwargs):
+        decompositions = ranked(*args, **kwargs)
+        best = decompositions[0]
+        factors = list(best.factors)
+        factors[1] = np.asarray(DEAD_KERNEL)[:, None]
+        dead = best._replace(factors=factors)
+        return [dead, *decompositions] if keep_live else [dead]
+
+    monkeypatch.setattr(solver, "ranked_decompositions", with_dead_first)
+
+
+def test_a_dead_decomposition_gives_way_to_the_next(paired_rows, monkeypatch):
+    X, y = paired_rows
+    _with_dead_decomposition(monkeypatch, keep_live=True)
+    model = DeepTDRegressor((2, 2, 2), random_state=0).fit(X, y)
+    assert abs(model.td_kernels_[1][0] @ DEAD_KERNEL) < 1e-6
+    assert np.std(model.predict(X)) > 0.1 * np.std(y)
+
+
+def test_no_live_start_warns_instead_of_a_silent_mean_model(paired_rows, monkeypatch):
+    X, y = paired_rows
+    _with_dead_decomposition(monkeypatch, keep_live=False)
+    with pytest.warns(UserWarning, match="no live start.*predicts the mean of y"):
+        model = DeepTDRegressor((2, 2, 2), random_state=0).fit(X, y)
+    assert np.ptp(model.predict(X)) == 0
+
+
+def _dead_random_draws(monkeypatch, n_dead):
+    import sklearn_deeptd._solver as solver
+
+    draws = []
+
+    def dead_then_random(kernel_sizes, rank, random_state):
+        kernels = solver.random_unit_kernels.__wrapped__(
+            kernel_sizes, rank, random_state
+        )
+        if len(draws) < n_dead:
+            kernels[1] = np.tile(DEAD_KERNEL, (rank, 1))
+        draws.append(kernels)
+        return kernels
+
+    dead_then_random.__wrapped__ = solver.random_unit_kernels
+    monkeypatch.setattr(solver, "random_unit_kernels", dead_then_random)
+    return draws
+
+
+def test_dead_random_starts_are_redrawn(paired_rows, monkeypatch):
+    X, y = paired_rows
+    draws = _dead_random_draws(monkeypatch, n_dead=3)
+    model = DeepTDRegressor((2, 2, 2), init="random", random_state=0).fit(X, y)
+    # The three dead draws, and any that the random stream draws dead itself.
+    assert len(draws) >= 4
+    for got, drawn in zip(model.td_kernels_, draws[-1]):
+        np.testing.assert_allclose(got, drawn, rtol=1e-12)
+
+
+def test_random_starts_dead_up_to_the_bound_warn(paired_rows, monkeypatch):
+    import sklearn_deeptd._solver as solver
+
+    X, y = paired_rows
+    monkeypatch.setattr(solver, "MAX_START_DRAWS", 5)
+    draws = _dead_random_draws(monkeypatch, n_dead=5)
+    with pytest.warns(UserWarning, match="drew 5 random starts"):
+        DeepTDRegressor((2, 2, 2), init="random", random_state=0).fit(X, y)
+    assert len(draws) == 5

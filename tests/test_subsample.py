@@ -101,7 +101,7 @@ def test_gather_rows_is_float64_c_ordered(order, dtype):
     X = np.asarray(rng.standard_normal((40, 6)), dtype=dtype, order=order)
     y = rng.standard_normal(40)
     rows = np.array([1, 5, 6, 30])
-    X_rows, y_rows, w_rows = gather_rows(X, y, None, rows)
+    X_rows, y_rows, w_rows, _ = gather_rows(X, y, None, rows)
     assert X_rows.dtype == np.float64 and X_rows.flags.c_contiguous
     np.testing.assert_array_equal(X_rows, X[rows])
     np.testing.assert_array_equal(y_rows, y[rows])
@@ -111,14 +111,15 @@ def test_gather_rows_is_float64_c_ordered(order, dtype):
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-def test_gathered_rows_are_copies_the_summary_may_scale(order):
-    # The summary divides its pool in place: it must never be the user's X,
-    # even when every row of a C-ordered float64 X is gathered.
+def test_every_row_of_a_c_ordered_x_is_gathered_without_a_copy(order):
+    # Nothing writes into the pool (the summary divides X block by block as
+    # it reads it), so every row of a C-ordered float64 X is X itself; the
+    # targets and weights, which the summary replaces, are copies.
     X, y, weight = np.zeros((10, 3), order=order), np.zeros(10), np.ones(10)
-    for gathered, original in zip(
-        gather_rows(X, y, weight, slice(None)), (X, y, weight)
-    ):
-        assert not np.shares_memory(gathered, original)
+    gathered = gather_rows(X, y, weight, slice(None))
+    assert np.shares_memory(gathered.X, X) == (order == "C")
+    assert not np.shares_memory(gathered.y, y)
+    assert not np.shares_memory(gathered.weight, weight)
 
 
 @pytest.mark.parametrize("refine", [False, True])

@@ -139,11 +139,31 @@ def test_summary_standardises_rows_and_moment_once():
     assert summary.y_mean == pytest.approx(mean)
     assert summary.y_scale == pytest.approx(std)
     assert summary.x_scale == pytest.approx(x_scale)
+    # The summary's own copy of the rows is divided in place, once.
+    assert summary.rows.x_divisor == 1.0
     np.testing.assert_allclose(summary.rows.X, X / x_scale)
     np.testing.assert_allclose(summary.rows.y, (y - mean) / std)
     expected = (X / x_scale).T @ (share * (y - mean) / std)
     np.testing.assert_allclose(summary.moment, expected, rtol=1e-12)
     np.testing.assert_allclose(summary.search_rows.weight, share)
+
+
+def test_a_summary_sharing_the_users_x_divides_it_as_it_is_read():
+    X = np.random.RandomState(0).standard_normal((40, 6)) * 5.0
+    y = np.arange(40.0)
+    plan = SubsamplePlan(slice(None), slice(None), slice(None))
+    before = X.copy()
+    shared = summarise(
+        block_statistics(X, y),
+        Rows(X, y.copy(), np.ones(40)),
+        plan,
+        center=True,
+        shares_x=True,
+    )
+    np.testing.assert_array_equal(X, before)
+    assert shared.rows.X is X and shared.rows.x_divisor == shared.x_scale
+    own = summarise(block_statistics(X, y), _rows(X, y, np.ones(40)), plan, center=True)
+    np.testing.assert_array_equal(own.rows.X, X / shared.x_scale)
 
 
 def test_summary_refuses_zero_total_weight():

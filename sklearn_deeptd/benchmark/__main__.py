@@ -20,7 +20,8 @@ from ._summary import summarize, to_markdown
 
 EXPERIMENTS = {
     "depth": (run_depth, "per-layer recovery of deep networks (the paper's depth "
-              "experiment: d=2,D=12 and d=3,D=8)"),
+              "experiment, d=2,D=12 and d=3,D=8, and deeper: d=2,D=14 and "
+              "16, d=3,D=9, d=4,D=6)"),
     "width": (run_width, "recovery against kernel width at depth 4 with a ReLU "
               "output layer (the paper's width experiment)"),
     "samples": (run_samples, "recovery against samples per weight N"),

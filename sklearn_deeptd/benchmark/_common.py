@@ -121,7 +121,7 @@ def deeptd_row(
     trial_seed,
     *,
     output_activation="identity",
-    max_iter=100,
+    max_iter=300,
 ):
     """Fit one DeepTDRegressor variant and describe it as a tidy row."""
     kernel_sizes = tuple(planted.kernel_sizes)

@@ -44,8 +44,9 @@ PEER_METHODS = (
 
 DEFAULTS = {
     "depth": {
-        "full": {"kernel_sizes": [(2,) * 12, (3,) * 8], "N": (10, 20, 50, 100),
-                 "refine_N": (50,), "trials": 10},
+        "full": {"kernel_sizes": [(2,) * 12, (3,) * 8, (2,) * 14, (2,) * 16,
+                                  (3,) * 9, (4,) * 6],
+                 "N": (10, 20, 50, 100), "refine_N": (50,), "trials": 10},
         "quick": {"kernel_sizes": [(2,) * 8, (3,) * 5], "N": (10, 50),
                   "refine_N": (50,), "trials": 3},
     },
@@ -91,7 +92,7 @@ def _recovery(
     seed,
     *,
     output_activation="identity",
-    max_iter=100,
+    max_iter=300,
     verbose=0,
 ):
     """Fit every method on the same data for each setting, N and trial."""
@@ -144,7 +145,7 @@ def run_depth(
     trials=None,
     seed=0,
     quick=False,
-    max_iter=100,
+    max_iter=300,
     verbose=0,
 ):
     """Per-layer recovery of deep networks: the paper's depth experiment.
@@ -158,7 +159,9 @@ def run_depth(
     ----------
     kernel_sizes : list of tuple of int, default=None
         Networks to plant, input layer first. ``None`` uses the paper's
-        ``[(2,) * 12, (3,) * 8]`` (``[(2,) * 8, (3,) * 5]`` with ``quick``).
+        ``(2,) * 12`` and ``(3,) * 8``, then the deeper ``(2,) * 14``,
+        ``(2,) * 16``, ``(3,) * 9`` and ``(4,) * 6`` (``[(2,) * 8, (3,) * 5]``
+        with ``quick``).
     N : tuple of int, default=None
         Samples per weight, ``n = N * sum(kernel_sizes)``. ``None`` uses
         ``(10, 20, 50, 100)`` (``(10, 50)`` with ``quick``).
@@ -178,7 +181,7 @@ def run_depth(
         estimator's ``random_state``.
     quick : bool, default=False
         Use the small defaults (about a minute on two cores).
-    max_iter : int, default=100
+    max_iter : int, default=300
         ``max_iter`` of every estimator.
     verbose : int, default=0
         Print one progress line per fit on stderr when positive.
@@ -235,7 +238,7 @@ def run_width(
     trials=None,
     seed=0,
     quick=False,
-    max_iter=100,
+    max_iter=300,
     verbose=0,
 ):
     """Per-layer recovery against kernel width: the paper's width experiment.
@@ -269,7 +272,7 @@ def run_width(
         First trial seed.
     quick : bool, default=False
         Use the small defaults.
-    max_iter : int, default=100
+    max_iter : int, default=300
         ``max_iter`` of every estimator.
     verbose : int, default=0
         Print one progress line per fit on stderr when positive.
@@ -317,7 +320,7 @@ def run_samples(
     trials=None,
     seed=0,
     quick=False,
-    max_iter=100,
+    max_iter=300,
     verbose=0,
 ):
     """Recovery against the number of samples per weight ``N``.
@@ -341,7 +344,7 @@ def run_samples(
         First trial seed.
     quick : bool, default=False
         Use the small defaults.
-    max_iter : int, default=100
+    max_iter : int, default=300
         ``max_iter`` of every estimator.
     verbose : int, default=0
         Print one progress line per fit on stderr when positive.
@@ -569,7 +572,7 @@ def run_peers(
     trials=None,
     seed=0,
     quick=False,
-    max_iter=100,
+    max_iter=300,
     verbose=0,
 ):
     """DeepTD with refinement against what a user would run instead, at equal n.
@@ -598,7 +601,7 @@ def run_peers(
         First trial seed.
     quick : bool, default=False
         Use the small defaults.
-    max_iter : int, default=100
+    max_iter : int, default=300
         ``max_iter`` of the DeepTDRegressor variants and of ``parafac``.
     verbose : int, default=0
         Print one progress line per fit on stderr when positive.
