@@ -27,7 +27,7 @@ def _correlations(kernel_sizes, N, seeds, refine):
     return np.array(rows)
 
 
-# The paper's depth settings take about 20 s together: `.ci/run` runs them with
+# The paper's depth settings take about 7 s together: `.ci/run` runs them with
 # `-m slow`; the default run leaves them out.
 @pytest.mark.slow
 @pytest.mark.parametrize(
