@@ -154,6 +154,8 @@ def _deeptd_start(moment, search, settings, random_state):
     signs, lives on the sign-search rows (the next distinct decomposition when
     it is dead), the decomposition's sweeps, and whether the start lives."""
     decompositions = _decompose(moment, settings, random_state)
+    n_iter = decompositions[0].n_iter
+    dead_starts = []
     for decomposition in decompositions:
         start, outputs = resolve_signs_and_scale(
             search.X,
@@ -165,7 +167,8 @@ def _deeptd_start(moment, search, settings, random_state):
             x_divisor=search.x_divisor,
         )
         if branches_vary(outputs, search.weight):
-            return start, decompositions[0].n_iter, True
+            return start, n_iter, True
+        dead_starts.append(start)
     warnings.warn(
         f"DeepTDRegressor found no live start: with every sign pattern, each of "
         f"the {len(decompositions)} distinct decomposition(s) of the moment gives "
@@ -173,15 +176,7 @@ def _deeptd_start(moment, search, settings, random_state):
         + DEAD_START_ADVICE,
         UserWarning,
     )
-    start = resolve_signs_and_scale(
-        search.X,
-        search.y,
-        search.weight,
-        decompositions[0].factors,
-        settings.activations,
-        x_divisor=search.x_divisor,
-    )
-    return start, decompositions[0].n_iter, False
+    return dead_starts[0], n_iter, False
 
 
 def _decompose(moment, settings, random_state):
