@@ -12,7 +12,7 @@ booleans). The fitted arrays go back to the input's namespace and device.
 
 import numpy as np
 from sklearn import get_config
-from sklearn.externals.array_api_compat import is_array_api_obj
+from sklearn.externals.array_api_compat import array_namespace, is_array_api_obj
 from sklearn.utils._array_api import (
     _convert_to_numpy,
     _is_numpy_namespace,
@@ -32,12 +32,14 @@ def dispatched_namespace(X):
 
 
 def to_numpy(array, xp=None):
-    """A NumPy copy (or view) of an array of any namespace (anything else,
-    None, a scalar or a list, is returned as it is)."""
+    """A NumPy copy (or view) of an array of any namespace and device (anything
+    else, None, a scalar or a list, is returned as it is), with or without
+    array API dispatch."""
     if isinstance(array, np.ndarray) or not is_array_api_obj(array):
         return array
     if xp is None:
-        xp, _, _ = get_namespace_and_device(array)
+        # Not get_namespace: without dispatch it answers NumPy for a GPU array.
+        xp = array_namespace(array)
     return _convert_to_numpy(array, xp)
 
 

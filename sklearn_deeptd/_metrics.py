@@ -3,13 +3,16 @@
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ._array_api import to_numpy
+
 
 def _as_layer_matrices(kernels, name):
     if isinstance(kernels, np.ndarray) or not np.iterable(kernels):
         raise ValueError(f"{name} must be a list with one array of kernels per layer.")
     layers = []
     for layer, kernel in enumerate(kernels):
-        matrix = np.asarray(kernel, dtype=np.float64)
+        # Kernels fitted on a GPU are copied to the host first.
+        matrix = np.asarray(to_numpy(kernel), dtype=np.float64)
         if matrix.ndim == 1:
             matrix = matrix[None, :]
         if matrix.ndim != 2 or matrix.size == 0:

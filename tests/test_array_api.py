@@ -15,12 +15,19 @@ SIZES = (4, 4, 4)
 NAMESPACES = [
     pytest.param("array_api_strict", id="array_api_strict"),
     pytest.param("torch", id="torch-cpu"),
+    # Runs where PyTorch sees a CUDA GPU (benchmarks/bench_gpu.py's machine).
+    pytest.param("torch-cuda", id="torch-cuda"),
 ]
 
 
 def _setup(name):
     if not os.environ.get("SCIPY_ARRAY_API"):
         pytest.skip("SCIPY_ARRAY_API is not set (see conftest.py)")
+    if name == "torch-cuda":
+        xp = pytest.importorskip("torch")
+        if not xp.cuda.is_available():
+            pytest.skip("PyTorch sees no CUDA GPU")
+        return xp, lambda a: xp.asarray(a, device="cuda"), lambda a: a.cpu().numpy()
     xp = pytest.importorskip(name)
     if name == "torch":
         return xp, lambda a: xp.asarray(a, device="cpu"), lambda a: a.numpy()
@@ -280,3 +287,31 @@ def test_targets_and_weights_of_other_kinds_follow_a_torch_x():
             got = DeepTDRegressor(**setting).fit(torch.asarray(X), targets, weight)
             prediction = got.predict(torch.asarray(X[:50])).numpy()
             np.testing.assert_allclose(prediction, expected.predict(X[:50]), rtol=1e-8)
+
+
+def test_kernels_fitted_on_another_device_reach_numpy_without_dispatch():
+    # Found on the GPU benchmark: outside array API dispatch, a CUDA tensor's
+    # kernels were taken for NumPy arrays and the conversion raised.
+    # array-api-strict's "device1" refuses np.asarray as a GPU array does.
+    from sklearn_deeptd import kernel_correlation
+    from sklearn_deeptd._array_api import to_numpy
+
+    xp, _, _ = _setup("array_api_strict")
+    planted = PlantedCNNDataset(kernel_sizes=SIZES, noise=0.1, random_state=0)
+    X, y = planted.sample(2000, random_state=1)
+    device = xp.Device("device1")
+    with sklearn.config_context(array_api_dispatch=True):
+        model = DeepTDRegressor(kernel_sizes=SIZES, random_state=0).fit(
+            xp.asarray(X, device=device), xp.asarray(y, device=device)
+        )
+    expected = DeepTDRegressor(kernel_sizes=SIZES, random_state=0).fit(X, y)
+    assert model.kernels_[0].device == device
+    with pytest.raises(RuntimeError):
+        np.asarray(model.kernels_[0])
+    for got, want in zip(model.kernels_, expected.kernels_):
+        np.testing.assert_allclose(to_numpy(got), want, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(
+        kernel_correlation(planted.kernels_, model.kernels_),
+        kernel_correlation(planted.kernels_, expected.kernels_),
+        rtol=1e-10,
+    )
