@@ -1,13 +1,30 @@
-"""Where the gradient is: least squares over every kernel, weight and intercept.
+"""Where the gradient is: one loss over every kernel, weight and intercept.
 
-The loss is ``0.5 * sum_i w_i (f(x_i) - y_i)^2`` with weights summing to one; its
-gradient comes from the hand-written backward pass in :mod:`._network`, and
-scipy's L-BFGS minimises it. The loss and gradient are evaluated in the
-namespace and on the device of the rows (under array API dispatch, a GPU);
-only the parameter vector, of ``sum(kernel_sizes) * rank + rank + 1``
-numbers, travels to the host for L-BFGS.
+The network's outputs are ``forward(X) @ weights + intercept``: with weights of
+shape ``(rank,)`` and a scalar intercept, one output per row; with weights of
+shape ``(rank, m)`` and an intercept of shape ``(m,)``, ``m`` of them (``m``
+regression targets, or the logits of ``m`` classes). A loss head of
+:mod:`._losses` scores them: the objective is the weighted mean loss (weights
+summing to one) plus the penalty ``0.5 * alpha * ||theta_W||^2``, where
+``theta_W`` holds every kernel and output weight, not the intercepts.
+
+``alpha`` plays the part of scikit-learn's ``MLPClassifier(alpha=...)``, which
+penalises the weights of every layer, not the intercepts, too; but that
+penalty is divided by the number of samples (the sum of their weights), as
+for a sum of per-sample losses, and fades as the data grow, while this one
+stands beside the weighted mean loss: ``alpha`` here is MLPClassifier's
+``alpha / n_samples``. A positive ``alpha`` keeps the log-losses' optima
+finite on separable data.
+
+The gradient comes from the hand-written backward pass in :mod:`._network`,
+and scipy's L-BFGS minimises the objective. The loss and gradient are
+evaluated in the namespace and on the device of the rows (under array API
+dispatch, a GPU); only the parameter vector, of ``sum(kernel_sizes) * rank +
+(rank + 1) * m`` numbers, travels to the host for L-BFGS.
 """
 
+import math
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -15,7 +32,18 @@ from scipy.optimize import minimize
 from sklearn.utils._array_api import device, get_namespace_and_device
 
 from ._array_api import to_numpy
+from ._losses import get_loss_head
 from ._network import Network, backward, forward, row_blocks, scaled_block
+
+# fit_output_weights's L-BFGS on a log-loss: a convex problem of (rank + 1) * m
+# parameters, which converges in tens of iterations. It stops on the gradient
+# (OUTPUT_TOL): near the optimum the loss decreases by about the gradient's
+# square, so a tolerance on its relative decrease of OUTPUT_TOL would stop it
+# with gradients of 1e-7; that one stays at rounding level, as in
+# scikit-learn's LogisticRegression.
+OUTPUT_MAX_ITER = 1000
+OUTPUT_TOL = 1e-10
+OUTPUT_FTOL = 64 * np.finfo(np.float64).eps
 
 
 class Refinement(NamedTuple):
@@ -28,65 +56,159 @@ class Refinement(NamedTuple):
 
 
 def pack(kernels, weights, intercept, xp=np):
-    """Flatten kernels, branch weights and intercept into one parameter vector."""
+    """Flatten kernels, output weights and intercept into one parameter vector.
+
+    ``weights`` has shape ``(rank,)`` and ``intercept`` is a scalar, or
+    ``weights`` has shape ``(rank, m)`` and ``intercept`` shape ``(m,)``; the
+    vector holds the kernels, then the weights (row-major), then the
+    intercept.
+    """
     pieces = [xp.reshape(kernel, (-1,)) for kernel in kernels]
     intercept = xp.asarray(intercept, dtype=weights.dtype, device=device(weights))
-    return xp.concat(pieces + [weights, xp.reshape(intercept, (1,))])
+    return xp.concat(
+        pieces + [xp.reshape(weights, (-1,)), xp.reshape(intercept, (-1,))]
+    )
 
 
-def unpack(theta, kernel_shapes, xp=np):
-    """Inverse of :func:`pack` for kernels of the given shapes."""
+def _output_layer(theta, n_branches, output_shape, xp):
+    """The weights of shape ``(n_branches, *output_shape)`` and the intercept
+    of shape ``output_shape`` at the end of ``theta``."""
+    n_outputs = int(np.prod(output_shape))
+    size = n_branches * n_outputs
+    weights = xp.reshape(
+        theta[-size - n_outputs : -n_outputs], (n_branches,) + output_shape
+    )
+    return weights, xp.reshape(theta[-n_outputs:], output_shape)
+
+
+def unpack(theta, kernel_shapes, output_shape=(), xp=np):
+    """Inverse of :func:`pack` for kernels of the given shapes.
+
+    ``output_shape`` is ``()`` for weights of shape ``(rank,)`` and a scalar
+    intercept (a 0-D array), ``(m,)`` for weights of shape ``(rank, m)`` and
+    an intercept of shape ``(m,)``.
+    """
     kernels = []
     start = 0
     for shape in kernel_shapes:
         size = shape[0] * shape[1]
         kernels.append(xp.reshape(theta[start : start + size], tuple(shape)))
         start += size
-    n_branches = kernel_shapes[0][0]
-    weights = theta[start : start + n_branches]
-    return kernels, weights, theta[start + n_branches]
+    weights, intercept = _output_layer(
+        theta, kernel_shapes[0][0], tuple(output_shape), xp
+    )
+    return kernels, weights, intercept
 
 
-def squared_loss_and_gradient(
-    theta, X, y, sample_weight, kernel_shapes, activations, x_divisor=1.0
+def _penalised(loss, gradient, theta, n_intercepts, alpha):
+    """Add ``0.5 * alpha * ||theta||^2`` over every entry but the trailing
+    ``n_intercepts`` to a host loss and gradient."""
+    if not alpha:
+        return loss, gradient
+    penalised = theta[:-n_intercepts]
+    gradient[:-n_intercepts] += alpha * penalised
+    return loss + 0.5 * alpha * float(penalised @ penalised), gradient
+
+
+def loss_and_gradient(
+    theta,
+    X,
+    targets,
+    sample_weight,
+    kernel_shapes,
+    activations,
+    *,
+    loss="squared_error",
+    alpha=0.0,
+    x_divisor=1.0,
 ):
-    """Weighted half mean squared error of the network on ``X / x_divisor``
-    and its gradient in theta.
+    """The penalised weighted loss of the network on ``X / x_divisor`` and its
+    gradient in theta.
 
-    ``theta`` is a NumPy vector; X, y and the weights may live in any
-    namespace, where the passes run, over blocks of rows (see
-    :func:`~._network.row_blocks`): they hold the activations of one block.
+    ``theta`` is a NumPy vector (see :func:`pack`); the network has one output
+    when ``targets`` has shape ``(n,)`` and ``m`` when it has shape ``(n, m)``.
+    X, the targets and the weights may live in any namespace, where the passes
+    run, over blocks of rows (see :func:`~._network.row_blocks`): they hold
+    the activations of one block.
+
+    Returns
+    -------
+    loss : float
+        The weighted loss plus ``0.5 * alpha`` times the sum of squares of
+        every kernel and output weight.
+    gradient : ndarray of shape theta.shape
+        Its gradient, NumPy float64.
     """
     xp, _, X_device = get_namespace_and_device(X)
-    theta = xp.asarray(theta, dtype=X.dtype, device=X_device)
-    kernels, weights, intercept = unpack(theta, kernel_shapes, xp)
-    loss = 0.0
+    head = get_loss_head(loss, targets.ndim)
+    output_shape = tuple(targets.shape[1:])
+    kernels, weights, intercept = unpack(
+        xp.asarray(theta, dtype=X.dtype, device=X_device),
+        kernel_shapes,
+        output_shape,
+        xp,
+    )
+    total_loss = 0.0
     total = None
     for rows in row_blocks(X):
         X_block = scaled_block(X, rows, x_divisor)
         outputs, cache = forward(X_block, kernels, activations, return_cache=True)
-        residual = outputs @ weights + intercept - y[rows]
-        weighted = sample_weight[rows] * residual
-        loss += 0.5 * float(xp.sum(weighted * residual))
-        kernel_gradients = backward(
-            X_block, kernels, activations, cache, weighted[:, None] * weights[None, :]
+        block_loss, output_gradient = head.loss_and_gradient(
+            outputs @ weights + intercept, targets[rows, ...], sample_weight[rows]
         )
-        gradient = pack(kernel_gradients, outputs.T @ weighted, xp.sum(weighted), xp)
+        total_loss += float(block_loss)
+        if output_shape:
+            branch_gradient = output_gradient @ weights.T
+        else:
+            branch_gradient = output_gradient[:, None] * weights[None, :]
+        kernel_gradients = backward(
+            X_block, kernels, activations, cache, branch_gradient
+        )
+        gradient = pack(
+            kernel_gradients,
+            outputs.T @ output_gradient,
+            xp.sum(output_gradient, axis=0),
+            xp,
+        )
         total = gradient if total is None else total + gradient
-    return loss, np.asarray(to_numpy(total, xp), dtype=np.float64)
+    gradient = np.array(to_numpy(total, xp), dtype=np.float64)
+    return _penalised(total_loss, gradient, theta, int(np.prod(output_shape)), alpha)
 
 
-def refine(rows, start, activations, *, max_iter, tol, verbose=0):
-    """Minimise the squared loss on ``rows`` with L-BFGS from the ``start`` network.
+def refine(
+    rows,
+    start,
+    activations,
+    *,
+    loss="squared_error",
+    alpha=0.0,
+    max_iter,
+    tol,
+    verbose=0,
+):
+    """Minimise the penalised loss on ``rows`` with L-BFGS from the ``start``
+    network.
 
     Parameters
     ----------
     rows : Rows
-        Inputs, targets and weights summing to one, in any namespace.
+        Inputs, targets and weights summing to one, in any namespace. The
+        targets are what the loss takes: of shape ``(n,)`` for one output,
+        ``(n, m)`` for ``m`` (see :mod:`._losses`).
     start : Network
-        The starting network, in the rows' namespace.
+        The starting network, in the rows' namespace: weights of shape
+        ``(rank,)`` and a scalar intercept, or of shape ``(rank, m)`` and an
+        intercept of shape ``(m,)``, as the targets.
     activations : list of Activation
         One per layer.
+    loss : {"squared_error", "binary_log_loss", "multinomial_log_loss"}, \
+default="squared_error"
+        The loss head.
+    alpha : float, default=0.0
+        The objective adds ``0.5 * alpha`` times the sum of squares of every
+        kernel and output weight (not the intercepts) to the weighted mean
+        loss: MLPClassifier's ``alpha / n_samples`` (see the module's
+        docstring).
     max_iter, tol : int, float
         L-BFGS's iteration budget and its tolerance on the loss decrease and
         the gradient.
@@ -96,16 +218,27 @@ def refine(rows, start, activations, *, max_iter, tol, verbose=0):
     Returns
     -------
     refinement : Refinement
-        The refined network (NumPy), its loss, the iterations, and whether
-        L-BFGS stopped on ``max_iter``.
+        The refined network (NumPy; a float intercept for one output), its
+        penalised loss, the iterations, and whether L-BFGS stopped on
+        ``max_iter``.
     """
     kernel_shapes = [tuple(k.shape) for k in start.kernels]
+    output_shape = tuple(start.weights.shape[1:])
+    if tuple(rows.y.shape[1:]) != output_shape:
+        raise ValueError(
+            f"The start network's weights of shape {tuple(start.weights.shape)} "
+            f"give outputs of shape (n,) + {output_shape}, but the targets have "
+            f"shape {tuple(rows.y.shape)}."
+        )
     xp, _, _ = get_namespace_and_device(rows.X)
     theta = np.asarray(to_numpy(pack(*start, xp), xp), float)
+    objective = partial(
+        loss_and_gradient, loss=loss, alpha=alpha, x_divisor=rows.x_divisor
+    )
     result = minimize(
-        squared_loss_and_gradient,
+        objective,
         theta,
-        args=(rows.X, rows.y, rows.weight, kernel_shapes, activations, rows.x_divisor),
+        args=(rows.X, rows.y, rows.weight, kernel_shapes, activations),
         jac=True,
         method="L-BFGS-B",
         options={"maxiter": max_iter, "ftol": tol, "gtol": tol},
@@ -115,6 +248,107 @@ def refine(rows, start, activations, *, max_iter, tol, verbose=0):
             f"[DeepTDRegressor] refinement: {result.nit} L-BFGS iterations, "
             f"loss {result.fun:.3e} ({result.message})"
         )
-    kernels, weights, intercept = unpack(result.x, kernel_shapes)
-    network = Network(kernels, weights.copy(), float(intercept))
+    kernels, weights, intercept = unpack(result.x, kernel_shapes, output_shape)
+    intercept = float(intercept) if not output_shape else intercept.copy()
+    network = Network(kernels, weights.copy(), intercept)
     return Refinement(network, float(result.fun), result.nit, result.status == 1)
+
+
+def _least_squares_output_weights(outputs, targets, sample_weight, alpha):
+    """Weighted (ridge, with ``alpha``) least-squares weights and intercept,
+    one least-squares problem per column of the targets.
+
+    The minimum-norm solution through the pseudo-inverse (the array API has no
+    ``lstsq``; NumPy's uses the same SVD and cut-off). The ridge penalty is
+    least squares too: rows ``sqrt(alpha) I`` under the weights' columns of
+    the design, none under the intercept's, with zero targets.
+    """
+    xp, _, outputs_device = get_namespace_and_device(outputs)
+    n_samples, n_branches = outputs.shape
+    ones = xp.ones((n_samples, 1), dtype=outputs.dtype, device=outputs_device)
+    root = xp.sqrt(sample_weight)
+    design = xp.concat([ones, outputs], axis=1) * root[:, None]
+    weighted_targets = targets * (root if targets.ndim == 1 else root[:, None])
+    if alpha:
+        identity = xp.eye(n_branches, dtype=outputs.dtype, device=outputs_device)
+        penalty = xp.concat([xp.zeros_like(ones[:n_branches, :]), identity], axis=1)
+        design = xp.concat([design, math.sqrt(alpha) * penalty], axis=0)
+        zeros = xp.zeros_like(weighted_targets[:n_branches, ...])
+        weighted_targets = xp.concat([weighted_targets, zeros], axis=0)
+    coef = xp.linalg.pinv(design) @ weighted_targets
+    return coef[1:, ...], coef[0, ...]
+
+
+def fit_output_weights(
+    outputs,
+    targets,
+    sample_weight,
+    *,
+    loss,
+    alpha=0.0,
+    max_iter=OUTPUT_MAX_ITER,
+    tol=OUTPUT_TOL,
+):
+    """The output layer alone: weights and intercept for fixed branch outputs.
+
+    Minimises the objective of :func:`refine` over the output weights and the
+    intercept only, a convex problem: for the squared error by weighted
+    (ridge) least squares, one per target; for the log-losses, a weighted
+    logistic or multinomial regression of the targets on the branch outputs,
+    by L-BFGS from zero on the host, the passes in the outputs' namespace.
+
+    Parameters
+    ----------
+    outputs : array of shape (n_samples, n_branches)
+        The branch outputs, in any namespace.
+    targets : array of shape (n_samples,) or (n_samples, m)
+        What the loss takes (see :mod:`._losses`), in the outputs' namespace.
+    sample_weight : array of shape (n_samples,)
+        Non-negative weights summing to one.
+    loss : {"squared_error", "binary_log_loss", "multinomial_log_loss"}
+        The loss head.
+    alpha : float, default=0.0
+        ``0.5 * alpha`` times the sum of squares of the weights is added to
+        the weighted mean loss, as in :func:`refine`.
+    max_iter, tol : int, float
+        L-BFGS's iteration budget and tolerance on the gradient (log-losses
+        only).
+
+    Returns
+    -------
+    weights : array of shape (n_branches,) or (n_branches, m)
+        Shaped as the targets' rows, in the outputs' namespace.
+    intercept : array of shape () or (m,)
+        In the outputs' namespace.
+    """
+    head = get_loss_head(loss, targets.ndim)
+    if head.name == "squared_error":
+        return _least_squares_output_weights(outputs, targets, sample_weight, alpha)
+    xp, _, outputs_device = get_namespace_and_device(outputs)
+    n_branches = outputs.shape[1]
+    output_shape = tuple(targets.shape[1:])
+    n_outputs = int(np.prod(output_shape))
+
+    def in_namespace(theta):
+        theta = xp.asarray(theta, dtype=outputs.dtype, device=outputs_device)
+        return _output_layer(theta, n_branches, output_shape, xp)
+
+    def objective(theta):
+        weights, intercept = in_namespace(theta)
+        value, output_gradient = head.loss_and_gradient(
+            outputs @ weights + intercept, targets, sample_weight
+        )
+        gradient = pack(
+            [], outputs.T @ output_gradient, xp.sum(output_gradient, axis=0), xp
+        )
+        gradient = np.array(to_numpy(gradient, xp), dtype=np.float64)
+        return _penalised(float(value), gradient, theta, n_outputs, alpha)
+
+    result = minimize(
+        objective,
+        np.zeros((n_branches + 1) * n_outputs),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "ftol": OUTPUT_FTOL, "gtol": tol},
+    )
+    return in_namespace(result.x)

@@ -131,7 +131,7 @@ def test_passes_run_in_the_input_namespace(name, activation):
     from sklearn_deeptd._activations import resolve_activations
     from sklearn_deeptd._decomposition import cp_decomposition
     from sklearn_deeptd._network import backward, forward
-    from sklearn_deeptd._refinement import pack, squared_loss_and_gradient
+    from sklearn_deeptd._refinement import loss_and_gradient, pack
     from sklearn_deeptd._signs import resolve_signs_and_scale
 
     xp, asarray, to_numpy = _setup(name)
@@ -146,7 +146,7 @@ def test_passes_run_in_the_input_namespace(name, activation):
             asarray(X), device_kernels, activations, cache, asarray(np.ones((50, 2)))
         )
         theta = pack(kernels, np.array([0.5, -1.0]), 0.25)
-        loss, gradient = squared_loss_and_gradient(
+        loss, gradient = loss_and_gradient(
             theta, asarray(X), asarray(y), asarray(weight), [(2, 4)] * 3, activations
         )
         tensor = moment_tensor(X, y, SIZES)
@@ -162,7 +162,7 @@ def test_passes_run_in_the_input_namespace(name, activation):
     expected_gradients = backward(
         X, kernels, activations, expected_cache, np.ones((50, 2))
     )
-    expected_loss, expected_gradient = squared_loss_and_gradient(
+    expected_loss, expected_gradient = loss_and_gradient(
         theta, X, y, weight, [(2, 4)] * 3, activations
     )
     expected_factors, expected_weights, _, _ = cp_decomposition(

@@ -1,12 +1,68 @@
 """The refinement: the loss's gradient against finite differences, the parameter
-vector, and what L-BFGS adds to the DeepTD estimate."""
+vector, what L-BFGS adds to the DeepTD estimate, the log-losses and their
+penalty, and the output layer fitted alone."""
 
 import numpy as np
 import pytest
+import sklearn
+from scipy.optimize import minimize
+from sklearn.linear_model import LogisticRegression
+from test_array_api import NAMESPACES, _setup
 
+import sklearn_deeptd._network as network_module
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset, kernel_correlation
 from sklearn_deeptd._activations import resolve_activations
-from sklearn_deeptd._refinement import pack, squared_loss_and_gradient, unpack
+from sklearn_deeptd._network import (
+    Network,
+    backward,
+    forward,
+    random_unit_kernels,
+    row_blocks,
+    scaled_block,
+)
+from sklearn_deeptd._refinement import (
+    fit_output_weights,
+    loss_and_gradient,
+    pack,
+    refine,
+    unpack,
+)
+from sklearn_deeptd._signs import fit_branch_weights
+from sklearn_deeptd._subsample import Rows
+
+SIZES = (2, 3, 2)
+
+# (loss, number of outputs: None for outputs of shape (n,)).
+LOSS_CASES = [
+    ("squared_error", None),
+    ("squared_error", 3),
+    ("binary_log_loss", None),
+    ("multinomial_log_loss", 3),
+]
+
+
+def _targets(loss, n_outputs, rng, n_samples):
+    if loss == "squared_error":
+        shape = (n_samples,) if n_outputs is None else (n_samples, n_outputs)
+        return rng.standard_normal(shape)
+    if loss == "binary_log_loss":
+        return rng.randint(0, 2, n_samples).astype(float)
+    return np.eye(n_outputs)[rng.randint(0, n_outputs, n_samples)]
+
+
+def _problem(loss, n_outputs, rank, seed=1, n_samples=40):
+    """Rows, a parameter vector and the kernels' shapes."""
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n_samples, int(np.prod(SIZES))))
+    targets = _targets(loss, n_outputs, rng, n_samples)
+    sample_weight = rng.uniform(0.5, 1.5, n_samples)
+    sample_weight /= sample_weight.sum()
+    kernels = [rng.standard_normal((rank, d)) for d in SIZES]
+    output_shape = () if n_outputs is None else (n_outputs,)
+    weights = rng.standard_normal((rank,) + output_shape)
+    intercept = 0.3 if n_outputs is None else rng.standard_normal(n_outputs)
+    theta = pack(kernels, weights, intercept)
+    return X, targets, sample_weight, theta, [k.shape for k in kernels]
 
 
 @pytest.mark.parametrize(
@@ -21,33 +77,45 @@ from sklearn_deeptd._refinement import pack, squared_loss_and_gradient, unpack
     ],
 )
 @pytest.mark.parametrize("rank", [1, 2])
-def test_gradient_matches_finite_differences(hidden, output, rank):
-    rng = np.random.RandomState(1)
-    sizes = (2, 3, 2)
-    activations = resolve_activations(hidden, output, len(sizes))
-    X = rng.standard_normal((40, 12))
-    y = rng.standard_normal(40)
-    sample_weight = rng.uniform(0.5, 1.5, 40)
-    sample_weight /= sample_weight.sum()
-    kernels = [rng.standard_normal((rank, d)) for d in sizes]
-    theta = pack(kernels, rng.standard_normal(rank), 0.3)
-    shapes = [k.shape for k in kernels]
-    _, gradient = squared_loss_and_gradient(
-        theta, X, y, sample_weight, shapes, activations
+@pytest.mark.parametrize("loss, n_outputs", LOSS_CASES)
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+def test_gradient_matches_finite_differences(
+    hidden, output, rank, loss, n_outputs, alpha
+):
+    activations = resolve_activations(hidden, output, len(SIZES))
+    X, targets, weight, theta, shapes = _problem(loss, n_outputs, rank)
+    setting = dict(loss=loss, alpha=alpha)
+    _, gradient = loss_and_gradient(
+        theta, X, targets, weight, shapes, activations, **setting
     )
     step = 1e-6
     numerical = np.empty_like(theta)
     for i in range(theta.size):
         delta = np.zeros_like(theta)
         delta[i] = step
-        plus, _ = squared_loss_and_gradient(
-            theta + delta, X, y, sample_weight, shapes, activations
+        plus, _ = loss_and_gradient(
+            theta + delta, X, targets, weight, shapes, activations, **setting
         )
-        minus, _ = squared_loss_and_gradient(
-            theta - delta, X, y, sample_weight, shapes, activations
+        minus, _ = loss_and_gradient(
+            theta - delta, X, targets, weight, shapes, activations, **setting
         )
         numerical[i] = (plus - minus) / (2 * step)
     np.testing.assert_allclose(gradient, numerical, rtol=1e-5, atol=1e-7)
+
+
+def test_alpha_penalises_kernels_and_weights_not_intercepts():
+    activations = resolve_activations("relu", "identity", len(SIZES))
+    X, targets, weight, theta, shapes = _problem("squared_error", 3, 2)
+    plain, plain_gradient = loss_and_gradient(
+        theta, X, targets, weight, shapes, activations
+    )
+    loss, gradient = loss_and_gradient(
+        theta, X, targets, weight, shapes, activations, alpha=0.5
+    )
+    penalised = theta[:-3]
+    assert loss == pytest.approx(plain + 0.25 * penalised @ penalised, rel=1e-14)
+    np.testing.assert_allclose(gradient[:-3], plain_gradient[:-3] + 0.5 * penalised)
+    np.testing.assert_array_equal(gradient[-3:], plain_gradient[-3:])
 
 
 def test_pack_unpack_round_trip():
@@ -62,6 +130,96 @@ def test_pack_unpack_round_trip():
     assert got_intercept == -1.5
 
 
+def test_pack_unpack_round_trip_of_several_outputs():
+    rng = np.random.RandomState(2)
+    kernels = [rng.standard_normal((3, d)) for d in (4, 2)]
+    weights = rng.standard_normal((3, 5))
+    intercept = rng.standard_normal(5)
+    theta = pack(kernels, weights, intercept)
+    assert theta.shape == (3 * 6 + 3 * 5 + 5,)
+    got_kernels, got_weights, got_intercept = unpack(
+        theta, [k.shape for k in kernels], (5,)
+    )
+    for got, expected in zip(got_kernels, kernels):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(got_weights, weights)
+    np.testing.assert_array_equal(got_intercept, intercept)
+
+
+def _main_squared_loss_and_gradient(
+    theta, X, y, sample_weight, kernel_shapes, activations, x_divisor=1.0
+):
+    """``squared_loss_and_gradient`` as it was before the loss heads (commit
+    612b341), NumPy only: the single-target refinement must not move."""
+    kernels, start = [], 0
+    for shape in kernel_shapes:
+        kernels.append(theta[start : start + shape[0] * shape[1]].reshape(shape))
+        start += shape[0] * shape[1]
+    weights = theta[start : start + kernel_shapes[0][0]]
+    intercept = theta[start + kernel_shapes[0][0]]
+    loss, total = 0.0, None
+    for rows in row_blocks(X):
+        X_block = scaled_block(X, rows, x_divisor)
+        outputs, cache = forward(X_block, kernels, activations, return_cache=True)
+        residual = outputs @ weights + intercept - y[rows]
+        weighted = sample_weight[rows] * residual
+        loss += 0.5 * float(np.sum(weighted * residual))
+        kernel_gradients = backward(
+            X_block, kernels, activations, cache, weighted[:, None] * weights[None, :]
+        )
+        gradient = pack(kernel_gradients, outputs.T @ weighted, np.sum(weighted))
+        total = gradient if total is None else total + gradient
+    return loss, total
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_single_target_refinement_is_unchanged(activation, monkeypatch):
+    # Blocks of 60 rows: the sums over several blocks too.
+    monkeypatch.setattr(network_module, "BLOCK_ENTRIES", 60 * 12)
+    activations = resolve_activations(activation, "identity", len(SIZES))
+    X, y, weight, theta, shapes = _problem("squared_error", None, 2, n_samples=200)
+    expected = _main_squared_loss_and_gradient(
+        theta, X, y, weight, shapes, activations, 1.5
+    )
+    got = loss_and_gradient(theta, X, y, weight, shapes, activations, x_divisor=1.5)
+    assert got[0] == expected[0]
+    np.testing.assert_array_equal(got[1], expected[1])
+
+    kernels, weights, intercept = unpack(theta, shapes)
+    refinement = refine(
+        Rows(X, y, weight, 1.5),
+        Network(kernels, weights, float(intercept)),
+        activations,
+        max_iter=30,
+        tol=1e-12,
+    )
+    result = minimize(
+        _main_squared_loss_and_gradient,
+        theta,
+        args=(X, y, weight, shapes, activations, 1.5),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 30, "ftol": 1e-12, "gtol": 1e-12},
+    )
+    assert refinement.loss == result.fun and refinement.n_iter == result.nit
+    np.testing.assert_array_equal(pack(*refinement.network), result.x)
+    assert type(refinement.network.intercept) is float
+
+
+def test_refine_refuses_targets_of_another_shape():
+    activations = resolve_activations("relu", "identity", len(SIZES))
+    X, y, weight, theta, shapes = _problem("squared_error", 3, 2)
+    kernels, weights, intercept = unpack(theta, shapes, (3,))
+    with pytest.raises(ValueError, match=r"outputs of shape \(n,\) \+ \(3,\)"):
+        refine(
+            Rows(X, y[:, 0], weight),
+            Network(kernels, weights, intercept),
+            activations,
+            max_iter=5,
+            tol=1e-8,
+        )
+
+
 def test_refinement_removes_deeptd_bias():
     planted = PlantedCNNDataset((4, 4, 4), random_state=0)
     X, y = planted.sample(400, random_state=1)
@@ -72,3 +230,216 @@ def test_refinement_removes_deeptd_bias():
     td_corr = kernel_correlation(planted.kernels_, refined.td_kernels_)
     np.testing.assert_allclose(raw_corr, td_corr)
     assert refined_corr.min() > 0.999 and refined_corr.min() > raw_corr.min()
+
+
+def _planted_classification(n_samples, seed=0):
+    """Labels drawn from sigmoid of a planted (4, 4) ReLU network's logits."""
+    rng = np.random.RandomState(seed)
+    activations = resolve_activations("relu", "identity", 2)
+    kernels = random_unit_kernels((4, 4), 1, rng)
+    X = rng.standard_normal((n_samples, 16))
+    outputs = forward(X, kernels, activations)
+    # Logits of spread 4 about zero: informative, and both classes common.
+    weights = 4.0 / np.std(outputs[:, 0]) * np.ones(1)
+    intercept = -float(np.mean(outputs @ weights))
+    y = rng.uniform(size=n_samples) < 1 / (1 + np.exp(-(outputs @ weights + intercept)))
+    planted = Network(kernels, weights, intercept)
+    return X, y.astype(float), planted, activations, rng
+
+
+def test_log_loss_refinement_recovers_a_planted_binary_network():
+    X, y, planted, activations, rng = _planted_classification(4000)
+    kernels = [k + 0.3 * rng.standard_normal(k.shape) for k in planted.kernels]
+    start = Network(kernels, np.ones(1), 0.0)
+    rows = Rows(X, y, np.full(4000, 1 / 4000))
+    refinement = refine(
+        rows, start, activations, loss="binary_log_loss", max_iter=500, tol=1e-10
+    )
+    assert not refinement.hit_max_iter
+    start_corr = kernel_correlation(planted.kernels, start.kernels)
+    corr = kernel_correlation(planted.kernels, refinement.network.kernels)
+    assert corr.min() > 0.99 and corr.min() > start_corr.min()
+    # The planted network's log-loss, which the fit may undercut by noise only.
+    planted_loss, _ = loss_and_gradient(
+        pack(*planted),
+        X,
+        y,
+        rows.weight,
+        [k.shape for k in kernels],
+        activations,
+        loss="binary_log_loss",
+    )
+    assert planted_loss - 0.01 < refinement.loss <= planted_loss
+
+
+def _separable(n_samples=200, seed=3):
+    rng = np.random.RandomState(seed)
+    outputs = rng.standard_normal((n_samples, 2))
+    y = (outputs[:, 0] + outputs[:, 1] > 0).astype(float)
+    return outputs, y, np.full(n_samples, 1 / n_samples)
+
+
+def test_alpha_keeps_separable_weights_finite():
+    outputs, y, weight = _separable()
+    free, _ = fit_output_weights(
+        outputs, y, weight, loss="binary_log_loss", max_iter=200
+    )
+    held, _ = fit_output_weights(outputs, y, weight, loss="binary_log_loss", alpha=0.01)
+    # Without a penalty the weights run off along the separating direction.
+    assert np.linalg.norm(free) > 10 * np.linalg.norm(held)
+    # At the penalised optimum 0.5 alpha ||w||^2 < the loss at zero, log 2.
+    assert 0.005 * held @ held < np.log(2)
+
+    # The whole network too: with alpha every weight is bounded by the start's
+    # objective, and L-BFGS converges; without, the weights run off until the
+    # loss is at rounding level.
+    activations = resolve_activations("relu", "identity", 2)
+    X = np.random.RandomState(4).standard_normal((200, 16))
+    kernels = random_unit_kernels((4, 4), 2, np.random.RandomState(5))
+    branch_outputs = forward(X, kernels, activations)
+    y = (branch_outputs[:, 0] > np.median(branch_outputs[:, 0])).astype(float)
+    start = Network(kernels, np.ones(2), 0.0)
+    setting = dict(loss="binary_log_loss", alpha=0.01)
+    rows = Rows(X, y, np.full(200, 1 / 200))
+    start_objective, _ = loss_and_gradient(
+        pack(*start), X, y, rows.weight, [(2, 4), (2, 4)], activations, **setting
+    )
+    refinement = refine(rows, start, activations, max_iter=2000, tol=1e-12, **setting)
+    theta = pack(*refinement.network)
+    assert not refinement.hit_max_iter
+    assert 0.005 * theta[:-1] @ theta[:-1] <= refinement.loss <= start_objective
+    free = refine(
+        rows, start, activations, loss="binary_log_loss", max_iter=2000, tol=1e-12
+    )
+    free_theta = pack(*free.network)
+    assert np.linalg.norm(free_theta[:-1]) > 10 * np.linalg.norm(theta[:-1])
+
+
+def test_least_squares_output_weights():
+    rng = np.random.RandomState(6)
+    outputs = rng.standard_normal((50, 3))
+    targets = rng.standard_normal((50, 2))
+    weight = rng.uniform(0.5, 1.5, 50)
+    weight /= weight.sum()
+    # One target: today's fit_branch_weights, bit for bit.
+    weights, intercept = fit_output_weights(
+        outputs, targets[:, 0], weight, loss="squared_error"
+    )
+    expected = fit_branch_weights(outputs, targets[:, 0], weight)
+    np.testing.assert_array_equal(weights, expected[0])
+    assert intercept == expected[1]
+    # Several targets: one least-squares problem per column.
+    weights, intercept = fit_output_weights(
+        outputs, targets, weight, loss="squared_error"
+    )
+    for column in range(2):
+        expected = fit_branch_weights(outputs, targets[:, column], weight)
+        np.testing.assert_allclose(weights[:, column], expected[0], rtol=1e-12)
+        np.testing.assert_allclose(intercept[column], expected[1], rtol=1e-12)
+    # Ridge: the normal equations of the centred problem, intercept unpenalised.
+    weights, intercept = fit_output_weights(
+        outputs, targets, weight, loss="squared_error", alpha=0.2
+    )
+    centred = outputs - weight @ outputs
+    gram = centred.T @ (weight[:, None] * centred) + 0.2 * np.eye(3)
+    expected = np.linalg.solve(gram, centred.T @ (weight[:, None] * targets))
+    np.testing.assert_allclose(weights, expected, rtol=1e-10)
+    np.testing.assert_allclose(
+        intercept, weight @ targets - (weight @ outputs) @ expected, rtol=1e-10
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_log_loss_output_weights_equal_logistic_regression(n_classes):
+    # LogisticRegression minimises 0.5 ||W||^2 + C sum_i s_i loss_i: with
+    # weights s summing to one, C = 1 / alpha gives the same optimum.
+    rng = np.random.RandomState(7)
+    outputs = rng.standard_normal((300, 3))
+    logits = outputs @ rng.standard_normal((3, n_classes))
+    labels = np.argmax(logits + rng.gumbel(size=logits.shape), axis=1)
+    weight = rng.uniform(0.5, 1.5, 300)
+    weight /= weight.sum()
+    alpha = 0.05
+    reference = LogisticRegression(C=1 / alpha, tol=1e-12, max_iter=10_000)
+    reference.fit(outputs, labels, sample_weight=weight)
+    if n_classes == 2:
+        weights, intercept = fit_output_weights(
+            outputs, labels.astype(float), weight, loss="binary_log_loss", alpha=alpha
+        )
+        np.testing.assert_allclose(weights, reference.coef_[0], rtol=1e-6)
+        np.testing.assert_allclose(intercept, reference.intercept_[0], rtol=1e-6)
+        return
+    weights, intercept = fit_output_weights(
+        outputs,
+        np.eye(n_classes)[labels],
+        weight,
+        loss="multinomial_log_loss",
+        alpha=alpha,
+    )
+    np.testing.assert_allclose(weights, reference.coef_.T, rtol=1e-6, atol=1e-8)
+    # The intercepts are defined up to a common shift.
+    np.testing.assert_allclose(
+        intercept - intercept.mean(),
+        reference.intercept_ - reference.intercept_.mean(),
+        rtol=1e-6,
+        atol=1e-8,
+    )
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+@pytest.mark.parametrize("loss, n_outputs", LOSS_CASES)
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_loss_and_gradient_run_in_the_input_namespace(
+    name, loss, n_outputs, activation
+):
+    xp, asarray, to_numpy = _setup(name)
+    activations = resolve_activations(activation, "identity", len(SIZES))
+    X, targets, weight, theta, shapes = _problem(loss, n_outputs, 2)
+    setting = dict(loss=loss, alpha=0.1, x_divisor=2.0)
+    expected_loss, expected_gradient = loss_and_gradient(
+        theta, X, targets, weight, shapes, activations, **setting
+    )
+    outputs = forward(
+        X, random_unit_kernels(SIZES, 2, np.random.RandomState(0)), activations
+    )
+    expected_weights = fit_output_weights(
+        outputs, targets, weight, loss=loss, alpha=0.1
+    )
+    with sklearn.config_context(array_api_dispatch=True):
+        got_loss, got_gradient = loss_and_gradient(
+            theta,
+            asarray(X),
+            asarray(targets),
+            asarray(weight),
+            shapes,
+            activations,
+            **setting,
+        )
+        got_weights = fit_output_weights(
+            asarray(outputs), asarray(targets), asarray(weight), loss=loss, alpha=0.1
+        )
+    assert got_loss == pytest.approx(expected_loss, rel=1e-10)
+    np.testing.assert_allclose(got_gradient, expected_gradient, rtol=1e-10, atol=1e-12)
+    for got, expected in zip(got_weights, expected_weights):
+        assert type(got) is type(asarray(X))
+        # L-BFGS's stopping point moves with the last bits of its gradients.
+        np.testing.assert_allclose(to_numpy(got), expected, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_log_loss_refinement_runs_in_the_input_namespace(name):
+    xp, asarray, to_numpy = _setup(name)
+    X, y, planted, activations, _ = _planted_classification(500)
+    start = Network(planted.kernels, np.ones(1), 0.0)
+    setting = dict(loss="binary_log_loss", alpha=1e-3, max_iter=50, tol=1e-10)
+    expected = refine(Rows(X, y, np.full(500, 1 / 500)), start, activations, **setting)
+    with sklearn.config_context(array_api_dispatch=True):
+        rows = Rows(asarray(X), asarray(y), asarray(np.full(500, 1 / 500)))
+        device_start = Network(
+            [asarray(k) for k in start.kernels], asarray(start.weights), 0.0
+        )
+        got = refine(rows, device_start, activations, **setting)
+    assert got.loss == pytest.approx(expected.loss, rel=1e-10)
+    np.testing.assert_allclose(
+        pack(*got.network), pack(*expected.network), rtol=1e-6, atol=1e-8
+    )
