@@ -4,7 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, logsumexp, softmax
+from scipy.special import expit, log_softmax, logsumexp, softmax
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_array, check_random_state
 
@@ -236,11 +236,8 @@ def _balanced_offsets(logits, temperature):
             if length > 1e-3:
                 offsets = offsets + length * step
             else:
-                log_mean = logsumexp(
-                    (logits - offsets) / current
-                    - logsumexp((logits - offsets) / current, axis=1, keepdims=True),
-                    axis=0,
-                ) - np.log(n_rows)
+                log_probabilities = log_softmax((logits - offsets) / current, axis=1)
+                log_mean = logsumexp(log_probabilities, axis=0) - np.log(n_rows)
                 offsets = offsets + current * (log_mean + np.log(n_classes))
     return offsets - np.mean(offsets)
 

@@ -393,6 +393,24 @@ def test_balanced_offsets(temperature):
     np.testing.assert_allclose(probabilities.mean(axis=0), 0.25, rtol=1e-8)
 
 
+def test_balanced_offsets_where_newton_steps_stall(monkeypatch):
+    # One branch, 30 rows, classes' mean logits far apart: some Newton step
+    # fails to descend and the fixed-point step takes over.
+    rng = np.random.RandomState(135)
+    logits = rng.standard_normal((30, 1)) * rng.standard_normal(4)
+    logits += 50 * rng.standard_normal(4)
+    logits /= datasets._pairwise_scale(logits)
+    calls = []
+    log_softmax = datasets.log_softmax
+    monkeypatch.setattr(
+        datasets, "log_softmax", lambda *a, **k: calls.append(1) or log_softmax(*a, **k)
+    )
+    offsets = datasets._balanced_offsets(logits, 0.15)
+    assert calls
+    probabilities = datasets.softmax((logits - offsets) / 0.15, axis=1)
+    np.testing.assert_allclose(probabilities.mean(axis=0), 0.25, rtol=1e-8)
+
+
 def test_regression_datasets_have_no_label_attributes():
     planted = PlantedCNNDataset((2, 2), n_targets=2, random_state=0)
     X, _ = planted.sample(3)
