@@ -5,6 +5,7 @@ non-overlapping patches from a single tensor decomposition of the data moment
 ``mean((y - mean y) * X(x))``.
 """
 
+from ._classifier import DeepTDClassifier
 from ._datasets import PlantedCNNDataset, make_planted_cnn
 from ._estimator import DeepTDRegressor
 from ._metrics import kernel_correlation
@@ -12,6 +13,7 @@ from ._metrics import kernel_correlation
 __version__ = "0.1.0"
 
 __all__ = [
+    "DeepTDClassifier",
     "DeepTDRegressor",
     "PlantedCNNDataset",
     "kernel_correlation",

@@ -30,6 +30,7 @@ from ._validation import (
     assert_finite,
     check_min_samples,
     check_not_strings,
+    check_target_shape,
     check_targets,
     check_weights,
 )
@@ -127,9 +128,18 @@ def _row_chunked(X, estimator_name):
     return X
 
 
-def _targets(da, y, X, estimator_name):
-    """y as a 1-D dask array with the row chunks of X (y may be NumPy)."""
+def _targets(da, y, X, estimator_name, multi_output, labels):
+    """y as a dask array with the row chunks of X (y may be NumPy): 1-D, or
+    2-D with one chunk along its columns where several targets are allowed;
+    class labels of any dtype."""
+    if multi_output:
+        check_target_shape(y, estimator_name)
     y = y if is_dask_array(y) else np.asarray(y)
+    if multi_output and y.ndim == 2:
+        check_consistent_length(X, y)
+        _check_dtype(y, "y", estimator_name)
+        y = _row_chunks_of(da, y, X, "y")
+        return y.rechunk({1: -1}) if len(y.chunks[1]) > 1 else y
     if y.ndim == 2 and y.shape[1] == 1:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please "
@@ -142,7 +152,8 @@ def _targets(da, y, X, estimator_name):
             f"y should be a 1d array, got an array of shape {y.shape} instead."
         )
     check_consistent_length(X, y)
-    _check_dtype(y, "y", estimator_name)
+    if not labels:
+        _check_dtype(y, "y", estimator_name)
     return _row_chunks_of(da, y, X, "y")
 
 
@@ -170,14 +181,16 @@ def _weights(da, sample_weight, X, estimator_name):
 
 def _row_chunks_of(da, value, X, name):
     if not is_dask_array(value):
-        return da.from_array(value, chunks=(X.chunks[0],))
+        return da.from_array(value, chunks=(X.chunks[0],) + value.shape[1:])
     _known_chunks(value, name)
     if value.chunks[0] != X.chunks[0]:
-        value = value.rechunk((X.chunks[0],))
+        value = value.rechunk({0: X.chunks[0]})
     return value
 
 
-def validate_dask_data(estimator, X, y, sample_weight):
+def validate_dask_data(
+    estimator, X, y, sample_weight, *, multi_output=False, labels=False
+):
     """What can be checked of dask training data without reading it, in the
     words of ``validate_data``.
 
@@ -190,21 +203,49 @@ def validate_dask_data(estimator, X, y, sample_weight):
     check_min_samples(X.shape, 2, name)
     _check_n_features(estimator, X, reset=True)
     _check_feature_names(estimator, X, reset=True)
-    y = _targets(da, y, X, name)
+    y = _targets(da, y, X, name, multi_output, labels)
     if sample_weight is not None:
         sample_weight = _weights(da, sample_weight, X, name)
     return X, y, sample_weight
 
 
 def _chunk_statistics(X, y, sample_weight, estimator_name):
-    """Statistics of one validated row chunk, as one row (for map_blocks)."""
-    y = check_targets(y.reshape(-1), estimator_name)
+    """Statistics of one validated row chunk, as one row (for map_blocks):
+    the rows of each target column, side by side."""
+    y = check_targets(y if y.shape[1] > 1 else y.reshape(-1), estimator_name)
     if sample_weight is not None:
         sample_weight = check_weights(sample_weight.reshape(-1), X)
-    return block_statistics(X, y, sample_weight, estimator_name=estimator_name).to_row()
+    statistics = block_statistics(X, y, sample_weight, estimator_name=estimator_name)
+    columns = statistics if isinstance(statistics, tuple) else (statistics,)
+    return np.concatenate([column.to_row() for column in columns], axis=1)
 
 
-def summarise_dask(X, y, sample_weight, sizes, random_state, *, center, estimator_name):
+def _merged(rows, n_features, n_targets):
+    """The merged statistics of the chunks' rows (see _chunk_statistics)."""
+    width = 2 * n_features + 6
+    columns = [
+        merge_statistics(
+            [
+                MomentStatistics.from_row(row[k * width : (k + 1) * width])
+                for row in rows
+            ]
+        )
+        for k in range(n_targets)
+    ]
+    return tuple(columns) if n_targets > 1 else columns[0]
+
+
+def summarise_dask(
+    X,
+    y,
+    sample_weight,
+    sizes,
+    random_state,
+    *,
+    center,
+    estimator_name,
+    standardise_targets=True,
+):
     """The :class:`~._summary.DataSummary` of validated dask arrays.
 
     The subsamples are planned as in memory (among the rows of positive
@@ -214,14 +255,15 @@ def summarise_dask(X, y, sample_weight, sizes, random_state, *, center, estimato
     """
     dask, da = import_dask_array()
     n_features = X.shape[1]
+    n_targets = 1 if y.ndim == 1 else y.shape[1]
     plan = _plan(dask, X, sample_weight, sizes, random_state)
     rows = da.map_blocks(
         _chunk_statistics,
         X,
-        y[:, None],
+        y[:, None] if y.ndim == 1 else y,
         None if sample_weight is None else sample_weight[:, None],
         estimator_name,
-        chunks=((1,) * len(X.chunks[0]), (2 * n_features + 6,)),
+        chunks=((1,) * len(X.chunks[0]), (n_targets * (2 * n_features + 6),)),
         dtype=np.float64,
         meta=np.empty((0, 0)),
     )
@@ -229,13 +271,19 @@ def summarise_dask(X, y, sample_weight, sizes, random_state, *, center, estimato
     if sample_weight is not None:
         gathered.append(sample_weight[plan.pool_rows])
     rows, *pool = dask.compute(rows, *gathered)
-    statistics = merge_statistics([MomentStatistics.from_row(row) for row in rows])
+    statistics = _merged(rows, n_features, n_targets)
     # Copies: the summary scales its pool in place, and a computed slice of a
     # dask array made from NumPy may be a view of that array.
     pool = [np.array(array, dtype=np.float64) for array in pool]
     if sample_weight is None:
         pool.append(np.ones(pool[1].shape[0]))
-    return summarise(statistics, Rows(*pool), plan, center=center)
+    return summarise(
+        statistics,
+        Rows(*pool),
+        plan,
+        center=center,
+        standardise_targets=standardise_targets,
+    )
 
 
 def _plan(dask, X, sample_weight, sizes, random_state):
@@ -279,22 +327,26 @@ def _rows_of_positive(positive, ranks, start):
 
 
 def predict_dask(estimator, X):
-    """A lazy dask array of predictions, one block per row chunk of ``X``."""
+    """A lazy dask array of the network's outputs, one block per row chunk of
+    ``X``: of shape (n,) for one output, (n, m) for ``m``."""
     name = type(estimator).__name__
     import_dask_array(f"{name}.predict on a dask array")
     X = _row_chunked(X, name)
     _check_n_features(estimator, X, reset=False)
+    weights = np.asarray(estimator.weights_)
+    shape = {"drop_axis": 1, "meta": np.empty(0)}
+    if weights.ndim == 2:
+        shape = {"chunks": (X.chunks[0], weights.shape[1:]), "meta": np.empty((0, 0))}
     return X.map_blocks(
         _predict_chunk,
         [np.asarray(kernel) for kernel in estimator.kernels_],
-        np.asarray(estimator.weights_),
-        float(estimator.intercept_),
+        weights,
+        np.asarray(estimator.intercept_, dtype=np.float64),
         float(estimator.input_scale_),
         tuple(estimator.activations_),
         name,
-        drop_axis=1,
         dtype=np.float64,
-        meta=np.empty(0),
+        **shape,
     )
 
 

@@ -1,4 +1,4 @@
-"""DeepTDRegressor: the scikit-learn estimator, which validates, summarises, solves.
+"""The estimators' shared machinery, and DeepTDRegressor: validate, summarise, solve.
 
 The estimator's part of a fit is short: validate the input, hand it to the
 summary of its kind (arrays in memory, a stream of batches, a dask array),
@@ -42,7 +42,199 @@ SIGN_SEARCH_SAMPLES = 4096
 REFINE_SAMPLES = 5000
 
 
-class DeepTDRegressor(RegressorMixin, BaseEstimator):
+def _targets_of(n_targets):
+    return "one target (1-D)" if n_targets is None else f"{n_targets} target columns"
+
+
+class BaseDeepTD(BaseEstimator):
+    """What DeepTDRegressor and DeepTDClassifier share: validate, summarise,
+    solve, store.
+
+    A subclass says how its targets are read (:meth:`_targets`: numbers, or
+    labels turned into class indicators) and which loss its network's outputs
+    take; every way in (arrays, ``partial_fit``, dask, array API) then runs
+    the same code.
+    """
+
+    _parameter_constraints: dict = {
+        "kernel_sizes": [None, "array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS)), tuple, list],
+        "output_activation": [StrOptions(set(ACTIVATIONS))],
+        "rank": [positive_int()],
+        "center": ["boolean"],
+        "max_iter": [positive_int()],
+        "tol": [non_negative_real()],
+        "refine": ["boolean"],
+        "init": [StrOptions({"deeptd", "random"})],
+        "refine_samples": [positive_int(2), None],
+        "n_init": [StrOptions({"auto"}), positive_int()],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        kernel_sizes=None,
+        *,
+        activation="relu",
+        output_activation="identity",
+        rank=1,
+        center=True,
+        max_iter=300,
+        tol=1e-7,
+        refine=True,
+        init="deeptd",
+        refine_samples=REFINE_SAMPLES,
+        n_init="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.kernel_sizes = kernel_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.rank = rank
+        self.center = center
+        self.max_iter = max_iter
+        self.tol = tol
+        self.refine = refine
+        self.init = init
+        self.refine_samples = refine_samples
+        self.n_init = n_init
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _fit(self, X, y, sample_weight):
+        self._stream = None
+        name = type(self).__name__
+        random_state = check_random_state(self.random_state)
+        if is_dask_array(X):
+            X, y, sample_weight = validate_dask_data(
+                self, X, y, sample_weight, **self._target_kind()
+            )
+            namespace, summarise, all_rows = None, summarise_dask, REFINE_SAMPLES
+        else:
+            namespace = dispatched_namespace(X)
+            X, y, sample_weight = validate_training_data(
+                self, X, y, sample_weight, reset=True, min_samples=2,
+                namespace=namespace, **self._target_kind(),
+            )  # fmt: skip
+            summarise, all_rows = summarise_arrays, X.shape[0]
+        targets, sample_weight = self._targets(y, sample_weight, reset=True)
+        settings = self._solver_settings(X.shape[1])
+        summary = summarise(
+            X,
+            targets,
+            sample_weight,
+            self._subsample_sizes(all_rows),
+            random_state,
+            center=self.center,
+            estimator_name=name,
+            standardise_targets=not settings.log_loss,
+        )
+        return self._store(solve(summary, settings, random_state), namespace)
+
+    def _partial_fit(self, X, y, sample_weight, **target_options):
+        if is_dask_array(X):
+            raise TypeError(PARTIAL_FIT_MESSAGE)
+        namespace = dispatched_namespace(X)
+        if namespace is not None:
+            X, y, sample_weight = (to_numpy(value) for value in (X, y, sample_weight))
+        stream = getattr(self, "_stream", None)
+        X, y, sample_weight = validate_training_data(
+            self, X, y, sample_weight, reset=stream is None, min_samples=1,
+            **self._target_kind(),
+        )  # fmt: skip
+        targets, sample_weight = self._targets(
+            y, sample_weight, reset=stream is None, streaming=True, **target_options
+        )
+        settings = self._solver_settings(X.shape[1])
+        if stream is None:
+            capacity = max(
+                SIGN_SEARCH_SAMPLES, self._subsample_sizes(REFINE_SAMPLES)[1]
+            )
+            stream = Stream(capacity, X.shape[1], check_random_state(self.random_state))
+            self._stream = stream
+        stream.add(X, targets, sample_weight, type(self).__name__)
+        random_state = check_random_state(self.random_state)
+        summary = stream.summary(
+            self._subsample_sizes(REFINE_SAMPLES),
+            random_state,
+            center=self.center,
+            standardise_targets=not settings.log_loss,
+        )
+        return self._store(solve(summary, settings, random_state), namespace)
+
+    def _solver_settings(self, n_features):
+        if self.kernel_sizes is None:
+            kernel_sizes = default_kernel_sizes(n_features)
+        else:
+            kernel_sizes = check_kernel_sizes(self.kernel_sizes, n_features)
+        activations = resolve_activations(
+            self.activation, self.output_activation, len(kernel_sizes)
+        )
+        return SolverSettings(
+            kernel_sizes=kernel_sizes,
+            activations=tuple(activations),
+            rank=self.rank,
+            init=self.init,
+            n_init=self.n_init,
+            refine=self.refine,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            loss=self._loss(),
+            alpha=getattr(self, "alpha", 0.0),
+            estimator_name=type(self).__name__,
+        )
+
+    def _subsample_sizes(self, all_rows):
+        """Sizes of the sign-search and refinement subsamples
+        (``refine_samples=None`` means ``all_rows``)."""
+        refine_size = all_rows if self.refine_samples is None else self.refine_samples
+        if not self.refine and self.init == "deeptd":
+            # One start, nothing to refine or compare: the sign-search rows are
+            # all that is read.
+            refine_size = min(refine_size, SIGN_SEARCH_SAMPLES)
+        return SIGN_SEARCH_SAMPLES, refine_size
+
+    def _store(self, network, namespace):
+        """Set every fitted attribute from a FittedNetwork, in ``namespace``."""
+        kernels = [kernel.copy() for kernel in network.kernels]
+        kernels[0] = kernels[0] / network.input_scale
+        self.kernels_ = [to_namespace(kernel, namespace) for kernel in kernels]
+        self.td_kernels_ = [to_namespace(k, namespace) for k in network.td_kernels]
+        self.weights_ = to_namespace(network.weights, namespace)
+        self.intercept_ = (
+            network.intercept
+            if isinstance(network.intercept, float)
+            else to_namespace(network.intercept, namespace)
+        )
+        self.input_scale_ = network.input_scale
+        self.kernel_sizes_ = network.kernel_sizes
+        self.activations_ = tuple(a.name for a in network.activations)
+        self.n_iter_ = network.n_iter
+        return self
+
+    def _network_outputs(self, X, method="predict"):
+        """The fitted network's outputs on X: (n,) for one output, (n, m) for
+        several; lazy for a dask X, in X's namespace under dispatch (``method``
+        is named when X's namespace is not the fit's)."""
+        check_is_fitted(self)
+        if is_dask_array(X):
+            return predict_dask(self, X)
+        check_same_namespace(X, self, attribute="weights_", method=method)
+        X = validate_prediction_data(self, X, dispatched_namespace(X))
+        return network_output(
+            X,
+            self.kernels_,
+            self.weights_,
+            self.intercept_,
+            [ACTIVATIONS[name] for name in self.activations_],
+            self.input_scale_,
+        )
+
+
+class DeepTDRegressor(RegressorMixin, BaseDeepTD):
     """Deep convolutional network on non-overlapping patches, learned by DeepTD.
 
     The network has one kernel per layer (or ``rank`` parallel branches). Layer
@@ -78,9 +270,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         Centre the targets before forming the moment (DeepTD). ``False`` gives the
         NaiveTD baseline of the paper.
     max_iter : int, default=300
-        Maximum number of iterations of the decomposition (sweeps of alternating
-        power iterations or least squares) and, separately, of the L-BFGS
-        refinement. Most fits stop well before: planted ReLU networks of the
+        Maximum number of L-BFGS iterations of the refinement; the
+        decomposition may take ``10 * max_iter`` sweeps of alternating least
+        squares (each costs ``O(n_features * rank)``, nothing beside the pass
+        over X). Most fits stop well before: planted ReLU networks of the
         paper's depths (d=2, D=12 and d=3, D=8, N=50) took 18 to 146 L-BFGS
         iterations.
     tol : float, default=1e-7
@@ -234,53 +427,6 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints: dict = {
-        "kernel_sizes": [None, "array-like"],
-        "activation": [StrOptions(set(ACTIVATIONS)), tuple, list],
-        "output_activation": [StrOptions(set(ACTIVATIONS))],
-        "rank": [positive_int()],
-        "center": ["boolean"],
-        "max_iter": [positive_int()],
-        "tol": [non_negative_real()],
-        "refine": ["boolean"],
-        "init": [StrOptions({"deeptd", "random"})],
-        "refine_samples": [positive_int(2), None],
-        "n_init": [StrOptions({"auto"}), positive_int()],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
-
-    def __init__(
-        self,
-        kernel_sizes=None,
-        *,
-        activation="relu",
-        output_activation="identity",
-        rank=1,
-        center=True,
-        max_iter=300,
-        tol=1e-7,
-        refine=True,
-        init="deeptd",
-        refine_samples=REFINE_SAMPLES,
-        n_init="auto",
-        random_state=None,
-        verbose=0,
-    ):
-        self.kernel_sizes = kernel_sizes
-        self.activation = activation
-        self.output_activation = output_activation
-        self.rank = rank
-        self.center = center
-        self.max_iter = max_iter
-        self.tol = tol
-        self.refine = refine
-        self.init = init
-        self.refine_samples = refine_samples
-        self.n_init = n_init
-        self.random_state = random_state
-        self.verbose = verbose
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Learn the network's kernels from (X, y).
@@ -323,30 +469,7 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self : DeepTDRegressor
             The fitted estimator.
         """
-        self._stream = None
-        name = type(self).__name__
-        random_state = check_random_state(self.random_state)
-        if is_dask_array(X):
-            X, y, sample_weight = validate_dask_data(self, X, y, sample_weight)
-            namespace, summarise, all_rows = None, summarise_dask, REFINE_SAMPLES
-        else:
-            namespace = dispatched_namespace(X)
-            X, y, sample_weight = validate_training_data(
-                self, X, y, sample_weight, reset=True, min_samples=2,
-                namespace=namespace,
-            )  # fmt: skip
-            summarise, all_rows = summarise_arrays, X.shape[0]
-        settings = self._solver_settings(X.shape[1])
-        summary = summarise(
-            X,
-            y,
-            sample_weight,
-            self._subsample_sizes(all_rows),
-            random_state,
-            center=self.center,
-            estimator_name=name,
-        )
-        return self._store(solve(summary, settings, random_state), namespace)
+        return self._fit(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -390,72 +513,25 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
         self : DeepTDRegressor
             The updated estimator.
         """
-        if is_dask_array(X):
-            raise TypeError(PARTIAL_FIT_MESSAGE)
-        namespace = dispatched_namespace(X)
-        if namespace is not None:
-            X, y, sample_weight = (to_numpy(value) for value in (X, y, sample_weight))
-        stream = getattr(self, "_stream", None)
-        X, y, sample_weight = validate_training_data(
-            self, X, y, sample_weight, reset=stream is None, min_samples=1
-        )
-        settings = self._solver_settings(X.shape[1])
-        if stream is None:
-            capacity = max(
-                SIGN_SEARCH_SAMPLES, self._subsample_sizes(REFINE_SAMPLES)[1]
+        return self._partial_fit(X, y, sample_weight)
+
+    def _target_kind(self):
+        return {"multi_output": True}
+
+    def _loss(self):
+        return "squared_error"
+
+    def _targets(self, y, sample_weight, *, reset, streaming=False):
+        """The targets as they are; every batch of a stream has as many."""
+        n_targets = None if y.ndim == 1 else y.shape[1]
+        if reset:
+            self._n_targets = n_targets
+        elif n_targets != self._n_targets:
+            raise ValueError(
+                f"y has {_targets_of(n_targets)} but the earlier batches had "
+                f"{_targets_of(self._n_targets)}."
             )
-            stream = Stream(capacity, X.shape[1], check_random_state(self.random_state))
-            self._stream = stream
-        stream.add(X, y, sample_weight, type(self).__name__)
-        random_state = check_random_state(self.random_state)
-        summary = stream.summary(
-            self._subsample_sizes(REFINE_SAMPLES), random_state, center=self.center
-        )
-        return self._store(solve(summary, settings, random_state), namespace)
-
-    def _solver_settings(self, n_features):
-        if self.kernel_sizes is None:
-            kernel_sizes = default_kernel_sizes(n_features)
-        else:
-            kernel_sizes = check_kernel_sizes(self.kernel_sizes, n_features)
-        activations = resolve_activations(
-            self.activation, self.output_activation, len(kernel_sizes)
-        )
-        return SolverSettings(
-            kernel_sizes=kernel_sizes,
-            activations=tuple(activations),
-            rank=self.rank,
-            init=self.init,
-            n_init=self.n_init,
-            refine=self.refine,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            verbose=self.verbose,
-        )
-
-    def _subsample_sizes(self, all_rows):
-        """Sizes of the sign-search and refinement subsamples
-        (``refine_samples=None`` means ``all_rows``)."""
-        refine_size = all_rows if self.refine_samples is None else self.refine_samples
-        if not self.refine and self.init == "deeptd":
-            # One start, nothing to refine or compare: the sign-search rows are
-            # all that is read.
-            refine_size = min(refine_size, SIGN_SEARCH_SAMPLES)
-        return SIGN_SEARCH_SAMPLES, refine_size
-
-    def _store(self, network, namespace):
-        """Set every fitted attribute from a FittedNetwork, in ``namespace``."""
-        kernels = [kernel.copy() for kernel in network.kernels]
-        kernels[0] = kernels[0] / network.input_scale
-        self.kernels_ = [to_namespace(kernel, namespace) for kernel in kernels]
-        self.td_kernels_ = [to_namespace(k, namespace) for k in network.td_kernels]
-        self.weights_ = to_namespace(network.weights, namespace)
-        self.intercept_ = network.intercept
-        self.input_scale_ = network.input_scale
-        self.kernel_sizes_ = network.kernel_sizes
-        self.activations_ = tuple(a.name for a in network.activations)
-        self.n_iter_ = network.n_iter
-        return self
+        return y, sample_weight
 
     def predict(self, X):
         """Evaluate the fitted network.
@@ -475,21 +551,10 @@ class DeepTDRegressor(RegressorMixin, BaseEstimator):
             network's value, not NaN; where that value overflows, a
             ``RuntimeWarning`` says so.
         """
-        check_is_fitted(self)
-        if is_dask_array(X):
-            return predict_dask(self, X)
-        check_same_namespace(X, self, attribute="weights_", method="predict")
-        X = validate_prediction_data(self, X, dispatched_namespace(X))
-        return network_output(
-            X,
-            self.kernels_,
-            self.weights_,
-            self.intercept_,
-            [ACTIVATIONS[name] for name in self.activations_],
-            self.input_scale_,
-        )
+        return self._network_outputs(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.array_api_support = True
+        tags.target_tags.multi_output = True
         return tags

@@ -289,23 +289,32 @@ def _multipliers(xp, base, share, unit, dtype):
     return multipliers
 
 
+def _target_columns(xp, y):
+    """The columns of ``y``: ``[y]`` for one target, one per column for a
+    matrix of targets (several regression targets, or class indicators)."""
+    if y.ndim == 1:
+        return [y]
+    return [y[:, column] for column in range(y.shape[1])]
+
+
 def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=None):
     """Reduce a block of rows to its :class:`MomentStatistics`, in one pass over X.
 
     The pass is the product ``X.T @ V`` (see :func:`cross_product`), which also
     checks that ``X`` is finite (see :func:`check_finite_product`). With
-    ``center=None`` ``V`` has two columns, the weights and the centred
-    multipliers, and the statistics can be merged with others
+    ``center=None`` ``V`` holds the weights and the centred multipliers of
+    each target, and the statistics can be merged with others
     (:func:`merge_statistics`); with ``center`` True (DeepTD) or False
-    (NaiveTD) ``V`` is the one column of multipliers that moment needs, which
-    halves the cost of reading X, and the statistics stand alone.
+    (NaiveTD) ``V`` holds only the multipliers the moments need, which
+    halves the cost of reading X for one target, and the statistics stand
+    alone. Several targets (the columns of a 2-D ``y``) share the one pass.
 
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
         Inputs, float64 or float32, any memory order (never copied); any array
         API namespace.
-    y : array of shape (n_samples,)
+    y : array of shape (n_samples,) or (n_samples, n_targets)
         Finite targets, in X's namespace.
     sample_weight : array of shape (n_samples,) or None
         Finite, non-negative weights; None weighs every row equally.
@@ -316,7 +325,9 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
 
     Returns
     -------
-    statistics : MomentStatistics
+    statistics : MomentStatistics, or tuple of MomentStatistics
+        One per target column for a 2-D ``y``, sharing the weights and the
+        mean of X.
     """
     xp, _, device = get_namespace_and_device(X)
     dtype = float_dtype(xp, device)
@@ -329,54 +340,92 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
         sample_weight = xp.astype(sample_weight, dtype)
         weight_unit = float(xp.max(sample_weight)) if n_rows else 0.0
         if not weight_unit > 0:
-            return _weightless_statistics(X, sample_weight, center, estimator_name)
+            statistics = _weightless_statistics(
+                X, sample_weight, center, estimator_name
+            )
+            return statistics if y.ndim == 1 else (statistics,) * y.shape[1]
         weight_total = float(xp.sum(sample_weight / weight_unit))
         share = normalised_sample_weight(sample_weight)
-    mean, std, deviations, unit_values, magnitude = _target_deviations(xp, y, share)
-    constant = targets_are_constant(mean, std)
+    targets = [
+        _target_deviations(xp, column, share) for column in _target_columns(xp, y)
+    ]
+    constant = [targets_are_constant(mean, std) for mean, std, *_ in targets]
     # The moment's unit: std(y) for the centred multipliers p (y - mean) / std,
     # whose absolute values sum to at most 1 (Cauchy-Schwarz), and the root
     # mean square of y for the uncentred p y / rms: X.T @ v cannot overflow
     # before X does, in float32 too.
-    unit = float(np.hypot(mean, std)) if center is False else std
+    units = [
+        float(np.hypot(mean, std)) if center is False else std
+        for mean, std, *_ in targets
+    ]
 
     def shares():
         if isinstance(share, float):
             return xp.full(n_rows, share, dtype=dtype, device=device)
         return share
 
-    if constant:
+    if all(constant):
         # No moment to form; the weights still read X once, to check it.
         weights = shares()
         product = cross_product(X, weights)
         check_finite_product(X, weights, product, estimator_name)
-        moment = xp.zeros_like(product)
+        moments = [xp.zeros_like(product)] * len(targets)
         x_mean = product if center is None else None
     else:
-        base = unit_values if center is False else deviations
         # One product: the multipliers in X's dtype at once, as BLAS takes them.
         out_dtype = dtype if center is None else X.dtype
-        multipliers = _multipliers(xp, base, share, unit / magnitude, out_dtype)
+        multipliers = [
+            xp.zeros(n_rows, dtype=out_dtype, device=device)
+            if is_constant
+            else _multipliers(
+                xp,
+                unit_values if center is False else deviations,
+                share,
+                unit / magnitude,
+                out_dtype,
+            )
+            for is_constant, unit, (_, _, deviations, unit_values, magnitude) in zip(
+                constant, units, targets
+            )
+        ]
         if center is None:
             weights = shares()
-            product = cross_product(X, xp.stack([weights, multipliers], axis=1))
+            product = cross_product(X, xp.stack([weights, *multipliers], axis=1))
             check_finite_product(X, weights, product, estimator_name)
-            x_mean, moment = product[:, 0], product[:, 1]
+            x_mean = product[:, 0]
+            moments = [product[:, 1 + column] for column in range(len(targets))]
         else:
-            moment = cross_product(X, multipliers)
-            check_finite_product(X, multipliers, moment, estimator_name)
+            if len(multipliers) == 1:
+                used = columns = multipliers[0]
+            else:
+                columns = xp.stack(multipliers, axis=1)
+                # Zero exactly on the rows where every column is.
+                used = xp.sum(xp.abs(columns), axis=1)
+            product = cross_product(X, columns)
+            check_finite_product(X, used, product, estimator_name)
+            moments = (
+                [product]
+                if len(multipliers) == 1
+                else [product[:, column] for column in range(len(targets))]
+            )
             x_mean = None
-    return MomentStatistics(
-        n_rows=n_rows,
-        weight_unit=weight_unit,
-        weight_total=weight_total,
-        y_mean=mean,
-        y_unit=unit,
-        y_spread=0.0 if constant else std / unit,
-        centred=center is not False,
-        moment=moment,
-        x_mean=x_mean,
+    statistics = tuple(
+        MomentStatistics(
+            n_rows=n_rows,
+            weight_unit=weight_unit,
+            weight_total=weight_total,
+            y_mean=mean,
+            y_unit=unit,
+            y_spread=0.0 if is_constant else std / unit,
+            centred=center is not False,
+            moment=moment,
+            x_mean=x_mean,
+        )
+        for (mean, std, *_), unit, is_constant, moment in zip(
+            targets, units, constant, moments
+        )
     )
+    return statistics[0] if y.ndim == 1 else statistics
 
 
 def _weightless_statistics(X, sample_weight, center, estimator_name):
@@ -414,13 +463,20 @@ def merge_statistics(blocks):
 
     Parameters
     ----------
-    blocks : list of MomentStatistics
+    blocks : list of MomentStatistics, or of tuples of them
         Mergeable statistics (read with ``center=None``), NumPy arrays.
 
     Returns
     -------
     statistics : MomentStatistics
+        Or a tuple of them, column by column, when the blocks are tuples
+        (several targets).
     """
+    if isinstance(blocks[0], tuple):
+        return tuple(
+            merge_statistics([block[column] for block in blocks])
+            for column in range(len(blocks[0]))
+        )
     n_rows = sum(block.n_rows for block in blocks)
     blocks = [block for block in blocks if block.weight_total > 0] or blocks[:1]
     units = np.array([block.weight_unit for block in blocks])

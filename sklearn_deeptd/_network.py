@@ -287,6 +287,9 @@ def network_output(X, kernels, weights, intercept, activations, input_scale=1.0)
     kernels = [xp.asarray(kernel, dtype=dtype, device=device) for kernel in kernels]
     kernels[0] = kernels[0] * input_scale
     weights = xp.asarray(weights, dtype=dtype, device=device)
+    if not isinstance(intercept, float):
+        # One intercept per output (several targets, or class logits).
+        intercept = xp.asarray(intercept, dtype=dtype, device=device)
     blocks = []
     block_rows = PREDICT_BLOCK_ROWS if isinstance(X, np.ndarray) else DEVICE_BLOCK_ROWS
     for start in range(0, X.shape[0], block_rows):
@@ -307,7 +310,7 @@ def network_output(X, kernels, weights, intercept, activations, input_scale=1.0)
             outputs = forward(block, kernels, activations, row_scale=row_scale)
             blocks.append(outputs @ weights + intercept)
     if not blocks:
-        return xp.zeros(0, dtype=dtype, device=device)
+        return xp.zeros((0,) + tuple(weights.shape[1:]), dtype=dtype, device=device)
     y_pred = xp.concat(blocks) if len(blocks) > 1 else blocks[0]
     if not bool(xp.all(xp.isfinite(y_pred))):
         warnings.warn(

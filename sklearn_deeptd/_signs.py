@@ -15,13 +15,12 @@ bounds the memory; an odd output activation (identity, tanh) halves the last
 layer, whose flip only negates the correlation.
 """
 
-import math
-
 import numpy as np
 from sklearn.utils._array_api import get_namespace_and_device
 
 from ._array_api import to_numpy
 from ._network import Network, blocked_forward, scaled_block
+from ._refinement import fit_output_weights
 
 # The search holds about this many numbers per row block (a layer's patterns
 # times its outputs times the block's rows): 4 MB of float64, which stays in
@@ -66,7 +65,12 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations, x_divi
     """Weighted correlations with ``target`` of every sign pattern's output,
     and whether each output varies, on the host; the rows go through in
     blocks. Each pattern's sums are taken about its mean on the first block,
-    which keeps the variance clear of cancellation."""
+    which keeps the variance clear of cancellation.
+
+    With several targets (a 2-D ``target``) a pattern scores the root of its
+    summed squared correlations (the share of the targets' variance its
+    output explains), signed as its correlation with the first target.
+    """
     xp, _, _ = get_namespace_and_device(X)
     mirror_last = activations[-1].odd
     # The widest array per row: X's row, or a layer's patterns times outputs.
@@ -85,28 +89,50 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations, x_divi
         if shift is None:
             shift = xp.mean(outputs, axis=0)
         centred = outputs - shift
-        moments = xp.stack(
+        weighted_target = _times_rows(xp, target[start:stop, ...], weight)
+        moments = xp.concat(
             [
-                weight @ centred,
-                weight @ (centred * centred),
-                (weight * target[start:stop]) @ centred,
-                xp.max(xp.abs(outputs), axis=0),
+                xp.stack(
+                    [
+                        weight @ centred,
+                        weight @ (centred * centred),
+                        xp.max(xp.abs(outputs), axis=0),
+                    ]
+                ),
+                xp.reshape(
+                    _rows_first(weighted_target) @ centred,
+                    (-1, centred.shape[1]),
+                ),
             ]
         )
         moments = np.asarray(to_numpy(moments, xp), dtype=np.float64)
         if sums is None:
-            sums, largest = moments[:3], moments[3]
+            sums, largest = moments[[0, 1, *range(3, len(moments))]], moments[2]
         else:
-            sums, largest = sums + moments[:3], np.maximum(largest, moments[3])
-    mean_shift, second, cross = sums
-    target_total = float(xp.sum(sample_weight * target))
+            sums = sums + moments[[0, 1, *range(3, len(moments))]]
+            largest = np.maximum(largest, moments[2])
+    mean_shift, second, *cross = sums
+    target_total = np.atleast_1d(
+        to_numpy(xp.sum(_times_rows(xp, target, sample_weight), axis=0), xp)
+    )
     norm = np.sqrt(np.maximum(second - mean_shift**2, 0.0))
-    target_norm = math.sqrt(float(sample_weight @ target**2))
+    target_norm = np.sqrt(
+        np.atleast_1d(to_numpy(sample_weight @ (target * target), xp))
+    )
     alive = norm > DEAD_SPREAD * (largest + 1.0)
-    correlation = np.zeros_like(norm)
-    if target_norm > 0:
-        covariance = cross - mean_shift * target_total
-        correlation[alive] = covariance[alive] / (norm[alive] * target_norm)
+    correlations = np.zeros((len(cross), norm.shape[0]))
+    for column, (column_cross, total, column_norm) in enumerate(
+        zip(cross, target_total, target_norm)
+    ):
+        if column_norm > 0:
+            covariance = column_cross - mean_shift * total
+            correlations[column, alive] = covariance[alive] / (
+                norm[alive] * column_norm
+            )
+    correlation = correlations[0]
+    if len(cross) > 1:
+        strength = np.sqrt(np.sum(correlations**2, axis=0))
+        correlation = np.where(correlation < 0, -strength, strength)
     if mirror_last:
         # The flipped last layer negates the output: interleave the mirror images.
         correlation = np.stack([correlation, -correlation], axis=1).ravel()
@@ -129,6 +155,17 @@ def _best_pattern(correlation, alive, depth):
     return np.where(bits == 1, -1.0, 1.0)
 
 
+def _rows_first(values):
+    """A vector, or the transpose of a matrix of one column per target."""
+    return values if values.ndim == 1 else values.T
+
+
+def _times_rows(xp, values, weight):
+    """``values`` (a vector, or a matrix of one column per target) times the
+    row weights."""
+    return values * (weight if values.ndim == 1 else weight[:, None])
+
+
 def search_signs(X, target, sample_weight, vectors, activations, x_divisor=1.0):
     """The per-layer signs (NumPy, ``+1`` or ``-1``) of one branch whose
     output on ``X / x_divisor`` correlates best with the centred ``target``,
@@ -137,20 +174,6 @@ def search_signs(X, target, sample_weight, vectors, activations, x_divisor=1.0):
         X, target, sample_weight, vectors, activations, x_divisor
     )
     return _best_pattern(correlation, alive, len(vectors))
-
-
-def fit_branch_weights(outputs, y, sample_weight):
-    """Weighted least-squares branch weights and intercept for branch outputs.
-
-    The minimum-norm solution through the pseudo-inverse (the array API has no
-    ``lstsq``; NumPy's uses the same SVD and cut-off).
-    """
-    xp, _, device = get_namespace_and_device(outputs)
-    ones = xp.ones((outputs.shape[0], 1), dtype=outputs.dtype, device=device)
-    design = xp.concat([ones, outputs], axis=1)
-    root = xp.sqrt(sample_weight)
-    coef = xp.linalg.pinv(design * root[:, None]) @ (y * root)
-    return coef[1:], coef[0]
 
 
 def branches_vary(outputs, sample_weight):
@@ -179,8 +202,8 @@ def resolve_signs_and_scale(
     ----------
     X : ndarray of shape (n_samples, n_features)
         Inputs used for the search (a subsample is enough).
-    y : ndarray of shape (n_samples,)
-        Targets.
+    y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        Targets (several targets: see :func:`search_signs`).
     sample_weight : ndarray of shape (n_samples,)
         Non-negative weights summing to one.
     factors : list of ndarray of shape (d_l, n_branches)
@@ -219,7 +242,9 @@ def resolve_signs_and_scale(
             signed[layer].append(kernel)
         # Later branches are chosen against what the earlier ones leave unexplained.
         outputs = xp.stack(columns, axis=1)
-        weights, intercept = fit_branch_weights(outputs, y, sample_weight)
+        weights, intercept = fit_output_weights(
+            outputs, y, sample_weight, loss="squared_error"
+        )
         residual = y - outputs @ weights - intercept
     network = Network([xp.stack(rows) for rows in signed], weights, intercept)
     return (network, outputs) if return_outputs else network

@@ -17,11 +17,12 @@ from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
 from ._array_api import to_numpy
 from ._decomposition import ranked_decompositions
+from ._losses import get_loss_head
 from ._moment import tensorize
 from ._network import Network, blocked_forward, random_unit_kernels
-from ._refinement import Refinement, refine
+from ._refinement import Refinement, fit_output_weights, refine
 from ._scales import stable_norm
-from ._signs import branches_vary, fit_branch_weights, resolve_signs_and_scale
+from ._signs import branches_vary, resolve_signs_and_scale
 
 # Starts of the decomposition with n_init="auto": the HOSVD start alone can stop
 # at a worse local optimum of a noisy moment, and a start costs only O(n_features)
@@ -32,16 +33,30 @@ DECOMPOSITION_STARTS = 10
 # sqrt(n_features), so this ratio measures how much of X correlates with y.
 ZERO_MOMENT_RATIO = 1e-10
 
+# The decomposition may take this many sweeps per unit of max_iter: a sweep
+# costs O(n_features * rank) per start, nothing beside the pass over X, and
+# the stacked moments of several classes can converge slowly (a rank-2 fit of
+# iris's three class moments took 1000 to 3000 sweeps).
+SWEEPS_PER_ITERATION = 10
+
 # init="random" redraws a start whose every branch is constant on the
 # sign-search rows (a dead ReLU network) up to this many times, from
 # random_state: a user re-draws a dead initialisation too.
 MAX_START_DRAWS = 100
 
 DEAD_START_ADVICE = (
-    "the fitted model predicts the mean of y. A ReLU network is dead when a "
+    "the fitted model predicts {what}. A ReLU network is dead when a "
     "layer's units are zero on every row; try more samples, "
     "activation='leaky_relu', or another random_state."
 )
+
+
+def _constant_prediction(settings):
+    return "the class priors" if settings.log_loss else "the mean of y"
+
+
+def _advice(settings):
+    return DEAD_START_ADVICE.format(what=_constant_prediction(settings))
 
 
 @dataclass(frozen=True)
@@ -49,7 +64,9 @@ class SolverSettings:
     """What the solver needs of the estimator's parameters, resolved.
 
     ``activations`` holds :class:`~._activations.Activation` objects, one
-    per layer; ``n_init`` is an int or ``"auto"``.
+    per layer; ``n_init`` is an int or ``"auto"``; ``loss`` names the loss
+    head of the refinement (see :mod:`._losses`), ``alpha`` its L2 penalty;
+    ``estimator_name`` is named in warnings.
     """
 
     kernel_sizes: tuple
@@ -61,13 +78,23 @@ class SolverSettings:
     max_iter: int
     tol: float
     verbose: int = 0
+    loss: str = "squared_error"
+    alpha: float = 0.0
+    estimator_name: str = "DeepTDRegressor"
+
+    @property
+    def log_loss(self):
+        """Whether the outputs are logits (a classifier)."""
+        return self.loss != "squared_error"
 
 
 @dataclass(frozen=True)
 class FittedNetwork:
     """A fitted network in the data's units (NumPy, float64).
 
-    The network is ``intercept + branches(X / input_scale) @ weights``:
+    The network is ``intercept + branches(X / input_scale) @ weights``
+    (weights of shape ``(rank,)`` and a float intercept for one output,
+    ``(rank, m)`` and ``(m,)`` for ``m``):
     ``kernels`` act on X divided by ``input_scale``, and ``td_kernels`` are
     the unit-norm starting kernels (the DeepTD estimate with resolved signs,
     or the random start). ``n_iter`` counts the iterations of the last stage
@@ -76,7 +103,7 @@ class FittedNetwork:
 
     kernels: list
     weights: np.ndarray
-    intercept: float
+    intercept: object
     input_scale: float
     td_kernels: list
     n_iter: int
@@ -131,8 +158,8 @@ def solve(summary, settings, random_state):
     refined = fits[best].network
     if live_start and settings.refine and not _lives(rows, refined, settings):
         warnings.warn(
-            "DeepTDRegressor's refined network is constant on the refinement "
-            "rows (every branch is dead); " + DEAD_START_ADVICE,
+            f"{settings.estimator_name}'s refined network is constant on the "
+            "refinement rows (every branch is dead); " + _advice(settings),
             UserWarning,
         )
     return _in_data_units(fits[best], starts[best], summary, settings)
@@ -166,47 +193,64 @@ def _deeptd_start(moment, search, settings, random_state):
             return_outputs=True,
             x_divisor=search.x_divisor,
         )
+        start = _with_output_layer(start, outputs, search, settings)
         if branches_vary(outputs, search.weight):
             return start, n_iter, True
         dead_starts.append(start)
     warnings.warn(
-        f"DeepTDRegressor found no live start: with every sign pattern, each of "
-        f"the {len(decompositions)} distinct decomposition(s) of the moment gives "
-        "a network whose output is constant on the sign-search rows; "
-        + DEAD_START_ADVICE,
+        f"{settings.estimator_name} found no live start: with every sign pattern, "
+        f"each of the {len(decompositions)} distinct decomposition(s) of the "
+        "moment gives a network whose output is constant on the sign-search "
+        "rows; " + _advice(settings),
         UserWarning,
     )
     return dead_starts[0], n_iter, False
 
 
-def _decompose(moment, settings, random_state):
-    """The distinct decompositions of the moment, best first."""
+def _moment_tensor(moment, kernel_sizes):
+    """The moment as a tensor of unit scale (the Gram matrices of a moment of
+    scale 1e200 overflow): ``(d_1, ..., d_D)`` for one target, and for
+    several the targets' tensors stacked along a new first mode."""
     xp, _ = get_namespace(moment)
+    moment = moment / float(xp.max(xp.abs(moment)))
+    if moment.ndim == 1:
+        return tensorize(moment, kernel_sizes)
+    return xp.stack(
+        [tensorize(moment[:, k], kernel_sizes) for k in range(moment.shape[1])]
+    )
+
+
+def _decompose(moment, settings, random_state):
+    """The distinct decompositions of the moment, best first; the factors are
+    the kernels' directions (a stacked moment's first factor, the targets'
+    loadings, is left out: the output weights are fitted on rows)."""
     decompositions = ranked_decompositions(
-        # Unit scale: the Gram matrices of a moment of scale 1e200 overflow.
-        tensorize(moment / float(xp.max(xp.abs(moment))), settings.kernel_sizes),
+        _moment_tensor(moment, settings.kernel_sizes),
         settings.rank,
         n_starts=(
             DECOMPOSITION_STARTS if settings.n_init == "auto" else settings.n_init
         ),
-        max_iter=settings.max_iter,
+        max_iter=SWEEPS_PER_ITERATION * settings.max_iter,
         tol=settings.tol,
         random_state=random_state,
     )
     decomposition = decompositions[0]
     if settings.verbose:
         print(
-            f"[DeepTDRegressor] decomposition: rank {settings.rank}, "
+            f"[{settings.estimator_name}] decomposition: rank {settings.rank}, "
             f"{decomposition.n_iter} sweeps, component weights "
             f"{np.round(decomposition.weights, 6)}"
         )
     if not decomposition.converged:
         warnings.warn(
             f"The rank-{settings.rank} decomposition of the moment tensor did not "
-            f"converge within max_iter={settings.max_iter} sweeps; increase "
-            "max_iter or tol.",
+            f"converge within {SWEEPS_PER_ITERATION} * max_iter="
+            f"{SWEEPS_PER_ITERATION * settings.max_iter} sweeps; increase max_iter "
+            "or tol.",
             ConvergenceWarning,
         )
+    if moment.ndim == 2:
+        decompositions = [d._replace(factors=d.factors[1:]) for d in decompositions]
     return decompositions
 
 
@@ -238,16 +282,34 @@ def _random_starts(rows, settings, random_state):
             if branches_vary(outputs, rows.weight):
                 live = True
                 break
-        weights, intercept = fit_branch_weights(outputs, rows.y, rows.weight)
+        weights, intercept = _output_layer(outputs, rows, settings)
         starts.append(Network(kernels, weights, intercept))
     if not live:
         warnings.warn(
-            f"DeepTDRegressor drew {MAX_START_DRAWS} random starts (init="
-            "'random') per start whose outputs are all constant on the "
-            "sign-search rows; " + DEAD_START_ADVICE,
+            f"{settings.estimator_name} drew {MAX_START_DRAWS} random starts "
+            "(init='random') per start whose outputs are all constant on the "
+            "sign-search rows; " + _advice(settings),
             UserWarning,
         )
     return starts, live
+
+
+def _output_layer(outputs, rows, settings):
+    """Output weights and intercept of the loss for fixed branch outputs:
+    least squares, or a (penalised) logistic or multinomial regression of the
+    class indicators."""
+    return fit_output_weights(
+        outputs, rows.y, rows.weight, loss=settings.loss, alpha=settings.alpha
+    )
+
+
+def _with_output_layer(start, outputs, rows, settings):
+    """The start with the output layer of its loss: the least-squares weights
+    the sign search fitted, or, for logits, those of :func:`_output_layer`."""
+    if not settings.log_loss:
+        return start
+    weights, intercept = _output_layer(outputs, rows, settings)
+    return start._replace(weights=weights, intercept=intercept)
 
 
 def _refine_start(rows, start, settings, n_iter, compare):
@@ -258,6 +320,8 @@ def _refine_start(rows, start, settings, n_iter, compare):
             rows,
             start,
             settings.activations,
+            loss=settings.loss,
+            alpha=settings.alpha,
             max_iter=settings.max_iter,
             tol=settings.tol,
             verbose=settings.verbose,
@@ -267,8 +331,9 @@ def _refine_start(rows, start, settings, n_iter, compare):
         outputs = blocked_forward(
             rows.X, start.kernels, settings.activations, rows.x_divisor
         )
-        residual = outputs @ start.weights + start.intercept - rows.y
-        loss = 0.5 * float(rows.weight @ residual**2)
+        head = get_loss_head(settings.loss, rows.y.ndim)
+        network_outputs = outputs @ start.weights + start.intercept
+        loss = float(head.loss_and_gradient(network_outputs, rows.y, rows.weight)[0])
     return Refinement(start, loss, n_iter, False)
 
 
@@ -282,18 +347,21 @@ def _in_data_units(fit, start, summary, settings):
     acting on ``X / x_scale``."""
     kernels = _on_host(fit.network.kernels)
     weights = np.asarray(to_numpy(fit.network.weights), dtype=np.float64)
+    intercept = np.asarray(to_numpy(fit.network.intercept), dtype=np.float64)
     if settings.activations[-1].odd:
         # An odd output activation lets the output kernel and the branch weight
-        # flip sign together: report the representative with a positive weight.
-        signs = np.where(weights < 0, -1.0, 1.0)
+        # flip sign together: report the representative with a positive weight
+        # (of the first output, for several).
+        signs = np.where(weights.reshape(weights.shape[0], -1)[:, 0] < 0, -1.0, 1.0)
         kernels[-1] = kernels[-1] * signs[:, None]
-        weights = weights * signs
+        weights = weights * (signs if weights.ndim == 1 else signs[:, None])
+    if summary.standardised_targets:
+        weights = weights * summary.y_scale
+        intercept = summary.y_mean + intercept * summary.y_scale
     return FittedNetwork(
         kernels=kernels,
-        weights=weights * summary.y_scale,
-        intercept=float(
-            summary.y_mean + float(fit.network.intercept) * summary.y_scale
-        ),
+        weights=weights,
+        intercept=float(intercept) if intercept.ndim == 0 else intercept,
         input_scale=summary.x_scale,
         td_kernels=_on_host(start.kernels),
         n_iter=int(fit.n_iter),
@@ -304,10 +372,19 @@ def _in_data_units(fit, start, summary, settings):
 
 def _mean_network(summary, settings, reason):
     warnings.warn(
-        f"DeepTDRegressor found nothing to learn ({reason}); the fitted model "
-        "predicts the mean of y.",
+        f"{settings.estimator_name} found nothing to learn ({reason}); the "
+        f"fitted model predicts {_constant_prediction(settings)}.",
         UserWarning,
     )
+    y_mean = np.asarray(summary.y_mean, dtype=np.float64)
+    intercept = y_mean
+    if settings.log_loss:
+        # The logits of the class frequencies (y_mean holds the indicators' means).
+        with np.errstate(divide="ignore"):
+            if settings.loss == "binary_log_loss":
+                intercept = np.log(y_mean) - np.log1p(-y_mean)
+            else:
+                intercept = np.log(y_mean)
     # Any finite direction will do: the branch weights are zero.
     kernels = [
         np.full((settings.rank, size), 1.0 / np.sqrt(size))
@@ -315,8 +392,8 @@ def _mean_network(summary, settings, reason):
     ]
     return FittedNetwork(
         kernels=kernels,
-        weights=np.zeros(settings.rank),
-        intercept=float(summary.y_mean),
+        weights=np.zeros((settings.rank,) + y_mean.shape),
+        intercept=float(intercept) if intercept.ndim == 0 else intercept,
         input_scale=summary.x_scale,
         td_kernels=[kernel.copy() for kernel in kernels],
         n_iter=0,

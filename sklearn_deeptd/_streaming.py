@@ -44,6 +44,9 @@ class Reservoir:
         if not positive.all():
             X, y, sample_weight = X[positive], y[positive], sample_weight[positive]
         kept_X, kept_y, kept_weight = self.rows.X, self.rows.y, self.rows.weight
+        if kept_y.shape[1:] != y.shape[1:]:
+            # The first batch sets the shape of the targets (several targets).
+            kept_y = np.empty((0,) + y.shape[1:])
         n_rows = X.shape[0]
         free = max(min(self.capacity - kept_X.shape[0], n_rows), 0)
         if free:
@@ -99,7 +102,7 @@ class Stream:
             sample_weight = np.ones(X.shape[0])
         self.reservoir.update(X, y, sample_weight, self.random_state)
 
-    def summary(self, sizes, random_state, *, center):
+    def summary(self, sizes, random_state, *, center, standardise_targets=True):
         """The :class:`~._summary.DataSummary` of the rows seen so far, with
         subsamples of ``sizes`` drawn from ``random_state`` in the reservoir."""
         rows = self.reservoir.rows
@@ -107,4 +110,11 @@ class Stream:
         pool = gather_rows(rows.X, rows.y, rows.weight, plan.pool_rows)
         # Every row of the reservoir is the reservoir itself: read, not scaled.
         shares_x = np.may_share_memory(pool.X, rows.X)
-        return summarise(self.statistics, pool, plan, center=center, shares_x=shares_x)
+        return summarise(
+            self.statistics,
+            pool,
+            plan,
+            center=center,
+            shares_x=shares_x,
+            standardise_targets=standardise_targets,
+        )

@@ -12,7 +12,7 @@ weight of zero is refused.
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils._array_api import get_namespace
+from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
 from ._moment import block_statistics
 from ._scales import input_scale
@@ -33,27 +33,33 @@ class DataSummary:
 
     Attributes
     ----------
-    moment : array of shape (n_features,) or None
+    moment : array of shape (n_features,) or (n_features, n_targets), or None
         The DeepTD moment of the standardised data (centred or not, as the fit
-        asked), in the rows' namespace; None when the targets are constant.
-    y_mean, y_scale : float
-        Weighted mean and standard deviation of ``y``.
+        asked), one column per target of a 2-D ``y``, in the rows' namespace;
+        None when the targets are constant.
+    y_mean, y_scale : float or ndarray of shape (n_targets,)
+        Weighted mean and standard deviation of ``y`` (scale 1 for a constant
+        column of several targets).
     x_scale : float
         Weighted root mean square entry of X (see
         :func:`~._scales.input_scale`).
     rows : Rows
-        The pool of rows, standardised (X through ``rows.x_divisor``), with
-        their sample weights.
+        The pool of rows, standardised (X through ``rows.x_divisor``; y unless
+        ``standardised_targets`` is False), with their sample weights.
     plan : SubsamplePlan
         The positions of the sign-search and refinement subsamples in ``rows``.
+    standardised_targets : bool
+        Whether ``rows.y`` is ``(y - y_mean) / y_scale`` (a regression) or
+        ``y`` itself (class indicators, for a log-loss).
     """
 
     moment: object
-    y_mean: float
-    y_scale: float
+    y_mean: object
+    y_scale: object
     x_scale: float
     rows: Rows
     plan: SubsamplePlan
+    standardised_targets: bool = True
 
     @property
     def search_rows(self):
@@ -66,13 +72,15 @@ class DataSummary:
         return self.rows.take(self.plan.refine)
 
 
-def summarise(statistics, pool, plan, *, center, shares_x=False):
+def summarise(
+    statistics, pool, plan, *, center, shares_x=False, standardise_targets=True
+):
     """The :class:`DataSummary` of a fit from its statistics and gathered rows.
 
     Parameters
     ----------
-    statistics : MomentStatistics
-        The statistics of every row of the fit.
+    statistics : MomentStatistics or tuple of MomentStatistics
+        The statistics of every row of the fit (one per target column).
     pool : Rows
         The rows of ``plan.pool_rows``, of positive weight, unscaled.
     plan : SubsamplePlan
@@ -85,31 +93,66 @@ def summarise(statistics, pool, plan, *, center, shares_x=False):
         ``Rows.x_divisor``, and never written to. Otherwise it is the
         summary's own copy, divided in place once (each refinement pass
         would divide it again).
+    standardise_targets : bool, default=True
+        Whether the rows' targets are standardised like the moment's (a
+        regression), or kept as they are (class indicators, for a log-loss).
 
     Returns
     -------
     summary : DataSummary
     """
-    if not statistics.weight_total > 0:
+    columns = statistics if isinstance(statistics, tuple) else (statistics,)
+    if not columns[0].weight_total > 0:
         raise ValueError(ZERO_WEIGHT_MESSAGE)
     x_scale = input_scale(pool.X, pool.weight)
-    moment = statistics.standardised_moment(center=center, x_scale=x_scale)
-    y_mean, y_scale = statistics.y_mean, statistics.y_std
+    moment, y_mean, y_scale = _moment_and_scales(columns, center, x_scale)
+    if not isinstance(statistics, tuple):
+        y_mean, y_scale = float(y_mean[0]), float(y_scale[0])
     X, y, x_divisor = pool.X, pool.y, 1.0
     if moment is not None:
-        y = _standardised(y, y_mean, y_scale)
+        if standardise_targets:
+            y = _standardised(y, y_mean, y_scale)
         if shares_x:
             x_divisor = x_scale
         else:
             X /= x_scale  # in place: the summary's own copy
     rows = Rows(X, y, pool.weight, x_divisor)
-    return DataSummary(moment, y_mean, y_scale, x_scale, rows, plan)
+    return DataSummary(
+        moment, y_mean, y_scale, x_scale, rows, plan, standardise_targets
+    )
+
+
+def _moment_and_scales(columns, center, x_scale):
+    """The standardised moment (one column per target of several, a vector for
+    one), and the means and scales of the targets (NumPy vectors)."""
+    moments = [
+        column.standardised_moment(center=center, x_scale=x_scale) for column in columns
+    ]
+    y_mean = np.array([column.y_mean for column in columns])
+    # A constant column among several keeps scale 1: its targets stay 0.
+    y_scale = np.array(
+        [1.0 if m is None else column.y_std for m, column in zip(moments, columns)]
+    )
+    learnt = [m for m in moments if m is not None]
+    if not learnt:
+        return None, y_mean, y_scale
+    if len(columns) == 1:
+        return learnt[0], y_mean, y_scale
+    xp, _ = get_namespace(learnt[0])
+    zeros = xp.zeros_like(learnt[0])
+    moment = xp.stack([zeros if m is None else m for m in moments], axis=1)
+    return moment, y_mean, y_scale
 
 
 def _standardised(y, mean, scale):
     """``(y - mean) / scale``; divided before it is shifted where ``y - mean``
-    overflows (targets of both signs near the largest float)."""
-    xp, _ = get_namespace(y)
+    overflows (targets of both signs near the largest float). ``mean`` and
+    ``scale`` are numbers, or NumPy vectors for several targets."""
+    xp, _, device = get_namespace_and_device(y)
+    if not isinstance(mean, float):
+        mean, scale = (
+            xp.asarray(value, dtype=y.dtype, device=device) for value in (mean, scale)
+        )
     with np.errstate(over="ignore", invalid="ignore"):
         standardised = (y - mean) / scale
     if bool(xp.all(xp.isfinite(standardised))):
@@ -118,7 +161,15 @@ def _standardised(y, mean, scale):
 
 
 def summarise_arrays(
-    X, y, sample_weight, sizes, random_state, *, center, estimator_name=None
+    X,
+    y,
+    sample_weight,
+    sizes,
+    random_state,
+    *,
+    center,
+    estimator_name=None,
+    standardise_targets=True,
 ):
     """The summary of arrays in memory (NumPy, or any array API namespace).
 
@@ -132,4 +183,11 @@ def summarise_arrays(
     plan = plan_subsamples(X.shape[0], sample_weight, sizes, random_state)
     pool = gather_rows(X, y, sample_weight, plan.pool_rows)
     shares_x = isinstance(X, np.ndarray) and np.may_share_memory(pool.X, X)
-    return summarise(statistics, pool, plan, center=center, shares_x=shares_x)
+    return summarise(
+        statistics,
+        pool,
+        plan,
+        center=center,
+        shares_x=shares_x,
+        standardise_targets=standardise_targets,
+    )

@@ -138,9 +138,35 @@ def _huge_values_allowed():
 
 
 def check_targets(y, estimator_name):
-    """Targets as a finite 1-D array (what ``validate_data`` checks of y)."""
+    """Targets as a finite 1-D array, or a 2-D one for several targets (what
+    ``validate_data`` checks of y)."""
     with _huge_values_allowed():
-        return _check_y(y, y_numeric=True, estimator=estimator_name)
+        return _check_y(
+            y, multi_output=y.ndim == 2, y_numeric=True, estimator=estimator_name
+        )
+
+
+def check_target_shape(y, estimator_name):
+    """What scikit-learn's checks say of a scalar, sparse or 3-D y, for the
+    estimators that also take a 2-D y (whose own check accepts the first two)."""
+    if y is None:
+        return
+    # np.ndim would call __array_function__, which some array-likes refuse.
+    ndim = getattr(y, "ndim", None)
+    if ndim is None:
+        ndim = np.asarray(y).ndim
+    if hasattr(y, "toarray"):
+        raise TypeError(
+            "Sparse data was passed for y, but dense data is required. Use "
+            "'.toarray()' to convert to a dense numpy array."
+        )
+    if ndim == 0:
+        raise ValueError("y should be a 1d array, got an array of shape () instead.")
+    if ndim > 2:
+        raise ValueError(
+            f"Found array with dim {ndim}, while dim <= 2 is required by "
+            f"{estimator_name}."
+        )
 
 
 def check_weights(sample_weight, X):
@@ -168,13 +194,30 @@ def _follow(value, namespace):
 
 
 def validate_training_data(
-    estimator, X, y, sample_weight, *, reset, min_samples, namespace=None
+    estimator,
+    X,
+    y,
+    sample_weight,
+    *,
+    reset,
+    min_samples,
+    namespace=None,
+    multi_output=False,
+    labels=False,
 ):
     """Validated X (float64 or float32, never copied), y and weights (None
     stays None: equal weights), in X's namespace (``namespace``: ``(xp,
-    device)`` of an array under array API dispatch, None for NumPy)."""
+    device)`` of an array under array API dispatch, None for NumPy).
+
+    ``multi_output`` allows a 2-D y of several targets; ``labels`` takes y as
+    class labels (of any type, not converted to numbers)."""
+    if multi_output:
+        check_target_shape(y, type(estimator).__name__)
     if namespace is None:
-        for value, name in ((X, "X"), (y, "y"), (sample_weight, "sample_weight")):
+        checked = ((X, "X"), (sample_weight, "sample_weight"))
+        if not labels:
+            checked += ((y, "y"),)
+        for value, name in checked:
             check_not_strings(value, name)
     else:
         # Everything follows X: targets and weights move to its namespace.
@@ -190,7 +233,8 @@ def validate_training_data(
             y,
             dtype=_float_dtypes(namespace),
             ensure_all_finite=False,
-            y_numeric=True,
+            y_numeric=not labels,
+            multi_output=multi_output,
             ensure_min_samples=min_samples,
             reset=reset,
         )

@@ -67,6 +67,12 @@ def _fitted_deeptd():
     return sklearn_deeptd.DeepTDRegressor(random_state=0, max_iter=20).fit(X, y)
 
 
+def _fitted_classifier():
+    planted = sklearn_deeptd.PlantedCNNDataset((2, 3), random_state=0)
+    X, y = planted.sample(60, random_state=1, as_frame=True)
+    return sklearn_deeptd.DeepTDClassifier(random_state=0).fit(X, y > y.median())
+
+
 def _planted_dataset():
     planted = sklearn_deeptd.PlantedCNNDataset((2, 3), random_state=0)
     planted.sample(5)
@@ -76,6 +82,7 @@ def _planted_dataset():
 # One fitted (or used) instance per public class, carrying every attribute it
 # can have: DeepTDRegressor is fitted on a DataFrame to have feature_names_in_.
 INSTANCES = {
+    "DeepTDClassifier": _fitted_classifier,
     "DeepTDRegressor": _fitted_deeptd,
     "PlantedCNNDataset": _planted_dataset,
 }

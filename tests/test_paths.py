@@ -17,7 +17,7 @@ import pytest
 import sklearn
 from sklearn.metrics import r2_score
 
-from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
+from sklearn_deeptd import DeepTDClassifier, DeepTDRegressor, PlantedCNNDataset
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -45,8 +45,9 @@ def _with(array, index, value):
     return array
 
 
-def _case(X=None, y=None, weight=None, X_test=None, rtol=1e-7, **params):
-    """A case: functions of the clean data (None keeps it), and settings."""
+def _case(X=None, y=None, weight=None, X_test=None, rtol=1e-7, labels=False, **params):
+    """A case: functions of the clean data (None keeps it), and settings;
+    ``labels`` cases fit DeepTDClassifier and compare its probabilities."""
     return {
         "X": X,
         "y": y,
@@ -54,7 +55,15 @@ def _case(X=None, y=None, weight=None, X_test=None, rtol=1e-7, **params):
         "X_test": X_test,
         "params": params,
         "rtol": rtol,
+        "labels": labels,
     }
+
+
+def _classes(y, names=(0, 1, 2)):
+    """Three classes of y, by the terciles of y plus noise (classes that
+    overlap, as labels do), named ``names``."""
+    noisy = y + 0.3 * np.std(y) * np.random.RandomState(0).standard_normal(len(y))
+    return np.asarray(names)[np.digitize(noisy, np.quantile(noisy, [1 / 3, 2 / 3]))]
 
 
 def _zero_weight_batch(X):
@@ -145,7 +154,38 @@ CASES = {
     # The words of validate_data on every path.
     "y-numeric-strings": _case(y=lambda y: y.astype(str)),
     "y-column": _case(y=lambda y: y[:, None]),
-    "y-two-columns": _case(y=lambda y: np.stack([y, y], axis=1)),
+    "y-three-dimensions": _case(y=lambda y: y[:, None, None]),
+    # Several targets: one stacked moment, shared branches.
+    "two-targets": _case(y=lambda y: np.stack([y, 1.0 - 2.0 * y], axis=1)),
+    "two-targets-one-constant": _case(
+        y=lambda y: np.stack([y, np.full_like(y, 2.0)], axis=1), refine=False
+    ),
+    "two-targets-weighted": _case(
+        y=lambda y: np.stack([y, y * y], axis=1),
+        weight=lambda X: np.linspace(0.5, 1.5, len(X)),
+        rank=2,
+        refine=False,
+    ),
+    # Labels: DeepTDClassifier through the same paths. L-BFGS stops a
+    # log-loss (no zero floor) on its relative decrease, where a rounding
+    # difference in the moment moves multiclass probabilities by 1e-4; the
+    # multiclass cases compare the start (decomposition, signs, and the
+    # output layer's convex fit, which stops on its gradient).
+    "labels-binary": _case(y=lambda y: _classes(y, names=(0, 0, 1)), labels=True),
+    "labels-three-classes": _case(y=_classes, labels=True, rank=2, refine=False),
+    "labels-weighted": _case(
+        y=_classes,
+        weight=lambda X: np.linspace(0.5, 1.5, len(X)),
+        labels=True,
+        class_weight={0: 2.0, 2: 0.5},
+        refine=False,
+    ),
+    "labels-strings": _case(
+        y=lambda y: _classes(y, names=("high", "low", "mid")),
+        labels=True,
+        refine=False,
+    ),
+    "labels-one-class": _case(y=lambda y: np.zeros(len(y), dtype=int), labels=True),
     "X-three-dimensions": _case(X=lambda X: X[:, :, None]),
     "X-no-features": _case(X=lambda X: X[:, :0]),
     "weight-column": _case(weight=lambda X: np.ones((len(X), 1))),
@@ -162,9 +202,9 @@ BY_DESIGN = {
     ("weight-column", "partial_fit_batches"): "numbers of the batch",
     ("weight-length", "partial_fit_batches"): "numbers of the batch",
     ("X-no-features", "partial_fit_batches"): "numbers of the batch",
-    ("y-two-columns", "partial_fit_batches"): "numbers of the batch",
     # array-api-strict has no string dtype: this input cannot be made there.
     ("y-numeric-strings", "array_api"): "not applicable",
+    ("labels-strings", "array_api"): "not applicable",
 }
 
 
@@ -173,17 +213,26 @@ def _batches(n_rows):
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def _run(path, X, y, weight, X_test, params):
-    model = DeepTDRegressor(**{**MODEL, **params})
+def _run(path, X, y, weight, X_test, params, labels):
+    if labels:
+        model = DeepTDClassifier(**{**MODEL, **params})
+        # The classifier's probabilities: finer than its labels.
+        predict = model.predict_proba
+        stream = {"classes": np.unique(y)}
+    else:
+        model = DeepTDRegressor(**{**MODEL, **params})
+        predict, stream = model.predict, {}
     if path == "fit":
-        return model.fit(X, y, sample_weight=weight).predict(X_test)
+        model.fit(X, y, sample_weight=weight)
+        return predict(X_test)
     if path == "partial_fit":
-        return model.partial_fit(X, y, sample_weight=weight).predict(X_test)
+        model.partial_fit(X, y, sample_weight=weight, **stream)
+        return predict(X_test)
     if path == "partial_fit_batches":
         for rows in _batches(len(X)):
             batch_weight = weight if np.ndim(weight) == 0 else weight[rows]
-            model.partial_fit(X[rows], y[rows], sample_weight=batch_weight)
-        return model.predict(X_test)
+            model.partial_fit(X[rows], y[rows], sample_weight=batch_weight, **stream)
+        return predict(X_test)
     if path == "dask":
         chunks = (tuple(r.stop - r.start for r in _batches(len(X))),)
         lazy = [
@@ -196,14 +245,14 @@ def _run(path, X, y, weight, X_test, params):
         ]
         with dask.config.set(scheduler="threads"):
             model.fit(*lazy[:2], sample_weight=lazy[2])
-            return model.predict(da.from_array(X_test, chunks=20)).compute()
+            return predict(da.from_array(X_test, chunks=20)).compute()
     with sklearn.config_context(array_api_dispatch=True):
         model.fit(
             xps.asarray(X),
             xps.asarray(y),
             sample_weight=weight if np.ndim(weight) == 0 else xps.asarray(weight),
         )
-        return np.asarray(model.predict(xps.asarray(X_test)))
+        return np.asarray(predict(xps.asarray(X_test)))
 
 
 def _outcome(path, case):
@@ -215,7 +264,7 @@ def _outcome(path, case):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = _run(path, X, y, weight, X_test, case["params"])
+            result = _run(path, X, y, weight, X_test, case["params"], case["labels"])
         except Exception as error:  # the same error is the expected outcome
             result = error
     messages = sorted({str(w.message) for w in caught if w.category is not Warning})
@@ -245,7 +294,8 @@ def test_every_path_agrees_with_fit(case, path):
         return
     assert not isinstance(got, Exception), got
     assert got_warnings == expected_warnings
-    scale = np.max(np.abs(y)) if np.any(y) else 1.0
+    # Probabilities are of scale 1; targets of their own.
+    scale = 1.0 if CASES[case]["labels"] or not np.any(y) else np.max(np.abs(y))
     np.testing.assert_allclose(
         got, expected, rtol=CASES[case]["rtol"], atol=1e-9 * scale
     )
@@ -275,7 +325,8 @@ def test_the_cases_are_not_vacuous():
         "predict-feature-mismatch",
         "predict-nan",
         "y-numeric-strings",
-        "y-two-columns",
+        "y-three-dimensions",
+        "labels-one-class",
         "X-three-dimensions",
         "X-no-features",
         "weight-column",
@@ -293,6 +344,7 @@ def test_the_cases_are_not_vacuous():
         "float32-weighted-y-1e50",
         "float32-weighted-y-1e-50",
         "zero-weight-row-huge-y",
+        "two-targets",
     ]
     for name in learnable:
         case = CASES[name]
@@ -305,9 +357,15 @@ def test_the_cases_are_not_vacuous():
         if name == "zero-weight-row-huge-y":
             y_eval = y_check * 1e-120  # the huge target had zero weight
         # R^2 on y / max|y|: scikit-learn's r2_score squares y itself.
-        scale = np.max(np.abs(y_eval))
+        scale = np.max(np.abs(y_eval), axis=0)
         score = r2_score(y_eval / scale, model.predict(X_eval) / scale)
         assert score > 0.999, (name, score)
+    for name in ["labels-binary", "labels-three-classes", "labels-strings"]:
+        # Held-out labels drawn by the same rule; chance is 1/2 or 1/3.
+        case = CASES[name]
+        model = DeepTDClassifier(**MODEL, **case["params"]).fit(X, case["y"](y))
+        accuracy = model.score(X_check, case["y"](y_check))
+        assert accuracy > 0.8, (name, accuracy)
 
 
 def test_partial_fit_keeps_the_namespace_of_its_batches():

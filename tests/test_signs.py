@@ -8,12 +8,12 @@ import sklearn_deeptd._signs as signs
 from sklearn_deeptd import PlantedCNNDataset
 from sklearn_deeptd._activations import resolve_activations
 from sklearn_deeptd._network import forward
+from sklearn_deeptd._refinement import fit_output_weights
 from sklearn_deeptd._signs import (
     TIE_TOLERANCE,
     _best_pattern,
     _pattern_correlations,
     branches_vary,
-    fit_branch_weights,
     resolve_signs_and_scale,
 )
 
@@ -137,17 +137,19 @@ def test_a_constant_branch_is_dead():
     assert branches_vary(np.c_[np.zeros(20), target], weight)
 
 
-def test_branch_weights_are_weighted_least_squares():
+def test_output_weights_are_weighted_least_squares():
     rng = np.random.RandomState(0)
     outputs = rng.standard_normal((30, 2))
     y = outputs @ [1.5, -2.0] + 0.7 + 0.1 * rng.standard_normal(30)
     weight = rng.uniform(0.5, 1.5, 30)
     weight /= weight.sum()
-    weights, intercept = fit_branch_weights(outputs, y, weight)
+    weights, intercept = fit_output_weights(outputs, y, weight, loss="squared_error")
     design = np.c_[np.ones(30), outputs] * np.sqrt(weight)[:, None]
     expected = np.linalg.lstsq(design, y * np.sqrt(weight), rcond=None)[0]
     np.testing.assert_allclose(np.r_[intercept, weights], expected, rtol=1e-12)
     # Two equal branches: the minimum-norm solution splits the weight evenly.
     twin = np.c_[outputs[:, 0], outputs[:, 0]]
-    weights, _ = fit_branch_weights(twin, outputs[:, 0] * 3.0, weight)
+    weights, _ = fit_output_weights(
+        twin, outputs[:, 0] * 3.0, weight, loss="squared_error"
+    )
     np.testing.assert_allclose(weights, [1.5, 1.5], rtol=1e-10)

@@ -206,10 +206,10 @@ FIT_CASES = [
         r"inconsistent numbers of samples: \[50, 10\]",
     ),
     (
-        "y-2d",
-        _fit(y=lambda y: np.c_[y, y]),
+        "y-3d",
+        _fit(y=lambda y: y[:, None, None]),
         ValueError,
-        r"y should be a 1d array, got an array of shape \(50, 2\) instead",
+        r"Found array with dim 3",
     ),
     (
         "y-scalar",
