@@ -7,7 +7,9 @@ X is 20.5 GB) generated on the device with PyTorch (or CuPy with
 - one plain ``X.T @ y`` (the bandwidth ceiling: it reads X once), and
 - ``DeepTDRegressor(refine=False).fit(X, y)`` under
   ``sklearn.set_config(array_api_dispatch=True)``, and the default fit (with
-  its refinement on ``refine_samples`` rows),
+  its refinement on ``refine_samples`` rows), and
+- ``DeepTDClassifier(refine=False).fit`` on ten classes (the deciles of y)
+  against one ``X.T @ Y``, Y their (n, 10) indicator matrix,
 
 each the median of ``--repeats`` runs after a warm-up, synchronised. Reported:
 seconds, the bandwidth ``X.nbytes / seconds`` in GB/s, and the fit's fraction
@@ -77,8 +79,14 @@ def main():
     import sklearn
     from sklearn.utils._array_api import get_namespace_and_device
 
-    from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset, kernel_correlation
+    from sklearn_deeptd import (
+        DeepTDClassifier,
+        DeepTDRegressor,
+        PlantedCNNDataset,
+        kernel_correlation,
+    )
     from sklearn_deeptd._activations import resolve_activations
+    from sklearn_deeptd._array_api import to_numpy
     from sklearn_deeptd._kernel_sizes import default_kernel_sizes
     from sklearn_deeptd._network import network_output
 
@@ -119,6 +127,16 @@ def main():
         fit_one_start = median_seconds(lambda: moment_only.fit(X, y))
         refined = DeepTDRegressor(kernel_sizes=sizes, random_state=0)
         fit_default = median_seconds(lambda: refined.fit(X, y))
+        # Ten classes: the deciles of y, as labels on the device, against one
+        # X.T @ Y with Y their (n, 10) indicator matrix in X's dtype.
+        cuts = np.quantile(to_numpy(y[:100_000]), np.linspace(0.1, 0.9, 9))
+        labels = xp.searchsorted(xp.asarray(cuts, dtype=y.dtype, device=device), y)
+        indicators = xp.astype(
+            labels[:, None] == xp.arange(10, device=device)[None, :], X.dtype
+        )
+        product_classes = median_seconds(lambda: X.T @ indicators)
+        classifier = DeepTDClassifier(kernel_sizes=sizes, refine=False, random_state=0)
+        fit_classes = median_seconds(lambda: classifier.fit(X, labels))
     print(
         f"{device_name}: X {args.n} x {args.features} float32 ({nbytes / 1e9:.1f} GB)"
     )
@@ -131,6 +149,14 @@ def main():
         print(
             f"{what:>28}: {seconds * 1e3:9.2f} ms  {nbytes / seconds / 1e9:8.1f} GB/s  "
             f"{product / seconds:6.1%} of X.T @ y"
+        )
+    for what, seconds in [
+        ("X.T @ Y (10 classes)", product_classes),
+        ("classifier fit(refine=False)", fit_classes),
+    ]:
+        print(
+            f"{what:>28}: {seconds * 1e3:9.2f} ms  {nbytes / seconds / 1e9:8.1f} GB/s  "
+            f"{product_classes / seconds:6.1%} of X.T @ Y"
         )
     # kernel_correlation copies the fitted kernels from the device.
     for what, kernels in [

@@ -315,3 +315,34 @@ def test_kernels_fitted_on_another_device_reach_numpy_without_dispatch():
         kernel_correlation(planted.kernels_, expected.kernels_),
         rtol=1e-10,
     )
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+@pytest.mark.parametrize("n_classes, rank", [(2, 1), (3, 2)])
+def test_dispatched_classifier_equals_numpy_classifier(name, n_classes, rank):
+    # Labels in X's namespace: classes, indicators, the stacked moments and the
+    # log-loss refinement on the device; probabilities and labels come back
+    # there too.
+    from sklearn_deeptd import DeepTDClassifier
+
+    xp, asarray, to_numpy = _setup(name)
+    planted = PlantedCNNDataset(
+        SIZES, labels="logistic", n_classes=n_classes, rank=rank, random_state=0
+    )
+    X, y = planted.sample(1000, random_state=1)
+    weight = np.random.RandomState(2).uniform(0.5, 1.5, 1000)
+    setting = dict(kernel_sizes=SIZES, rank=rank, random_state=0)
+    expected = DeepTDClassifier(**setting).fit(X, y, sample_weight=weight)
+    with sklearn.config_context(array_api_dispatch=True):
+        got = DeepTDClassifier(**setting).fit(
+            asarray(X), asarray(y), sample_weight=asarray(weight)
+        )
+        proba = got.predict_proba(asarray(X[:200]))
+        labels = got.predict(asarray(X[:200]))
+    assert type(proba) is type(asarray(X)) and type(labels) is type(asarray(X))
+    np.testing.assert_array_equal(to_numpy(got.classes_), expected.classes_)
+    assert _max_difference(got.kernels_, expected.kernels_, to_numpy) <= 1e-7
+    np.testing.assert_allclose(
+        to_numpy(proba), expected.predict_proba(X[:200]), rtol=1e-6, atol=1e-9
+    )
+    np.testing.assert_array_equal(to_numpy(labels), expected.predict(X[:200]))
