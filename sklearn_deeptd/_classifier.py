@@ -281,7 +281,8 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
             _, da = import_dask_array()
             found = np.unique(da.unique(y).compute())
         else:
-            check_classification_targets(to_numpy(y))
+            # In y's namespace: a copy to the host would cost more than the fit.
+            check_classification_targets(y)
             found = _sorted_labels(y)
         if reset:
             if streaming and classes is None:
