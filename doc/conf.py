@@ -86,13 +86,15 @@ html_show_sourcelink = False
 
 
 # -- links out of scikit-learn's inherited docstrings ------------------------
-# The methods DeepTDRegressor and PlantedCNNDataset inherit from scikit-learn
-# (score, get_metadata_routing, set_fit_request, ...) refer to labels and
-# glossary terms of scikit-learn's own site. Those (and only those) are linked
-# to scikit-learn's pages; any other unresolved reference still warns.
+# The methods DeepTDRegressor, DeepTDClassifier and PlantedCNNDataset inherit
+# from scikit-learn (score, get_metadata_routing, set_fit_request, ...) refer
+# to labels and glossary terms of scikit-learn's own site. Those (and only
+# those) are linked to scikit-learn's pages; any other unresolved reference
+# still warns.
 SKLEARN_URL = "https://scikit-learn.org/stable/"
 SKLEARN_REFERENCES = {
     "r2_score": "modules/model_evaluation.html#r2-score",
+    "accuracy_score": "modules/model_evaluation.html#accuracy-score",
     "metadata_routing": "metadata_routing.html",
     "meta-estimator": "glossary.html#term-meta-estimator",
 }

@@ -120,3 +120,57 @@ def test_warns_below_sum_of_kernel_sizes(capsys, n_samples, warned):
     assert main(["--kernel-sizes", "3,3", "--n-samples", str(n_samples)]) == 0
     warning = f"--n-samples {n_samples} is below the sum of the kernel sizes (6)"
     assert (warning in capsys.readouterr().err) is warned
+
+
+def test_labels_run_prints_accuracy_and_ends_with_verdict():
+    out = io.StringIO()
+    results = run((4, 4), "relu", None, 0.0, 1, 0, out=out, labels="logistic")
+    lines = out.getvalue().splitlines()
+    # Labels default to 50 x sum(kernel_sizes) training samples.
+    assert lines[0].endswith(
+        "rank 1, logistic labels of 2 classes (temperature 0.15); 400 training "
+        f"and {N_TEST} test samples of 16 features."
+    )
+    assert any(line.startswith("test acc. ") for line in lines)
+    assert not any(line.startswith("test R^2") for line in lines)
+    refined = results["DeepTD + refinement"]
+    assert refined["correlation"].min() > 0.99
+    assert 0.5 < refined["accuracy"] <= 1.0
+    assert lines[-2] == (
+        "Bayes classifier (the planted network's most probable class): test "
+        f"accuracy {refined['bayes_accuracy']:.4f}"
+    )
+    assert lines[-1] == (
+        "Verdict (DeepTD + refinement): every layer recovered to |cos| >= 0.99 "
+        f"(lowest {refined['correlation'].min():.4f}); test accuracy "
+        f"{refined['accuracy']:.4f} (Bayes classifier "
+        f"{refined['bayes_accuracy']:.4f})."
+    )
+
+
+def test_threshold_labels_of_several_classes(capsys):
+    argv = ["--kernel-sizes", "3,3", "--rank", "2", "--labels", "threshold"]
+    assert main([*argv, "--n-classes", "3", "--n-samples", "300"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "rank 2, threshold labels of 3 classes; 300 training" in lines[0]
+    # Threshold labels are the planted network's most probable class.
+    assert lines[-2].endswith("test accuracy 1.0000")
+    assert "in every branch" in lines[-1] and "(Bayes classifier 1.0000)." in lines[-1]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--n-classes", "3"], "argument --n-classes: needs --labels"),
+        (["--temperature", "0.5"], "argument --temperature: needs --labels"),
+        (["--labels", "logistic", "--noise", "0.1"], "argument --noise: "),
+        (["--labels", "logistic", "--n-classes", "1"], "at least 2, got 1"),
+        (["--labels", "logistic", "--temperature", "0"], "must be positive"),
+        (["--labels", "softmax"], "argument --labels: invalid choice: 'softmax'"),
+    ],
+)
+def test_bad_label_options_are_argparse_errors(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--kernel-sizes", "2,2", *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

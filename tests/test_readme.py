@@ -1,4 +1,4 @@
-"""The README's usage example runs as shown: deterministic and warning-free."""
+"""The README's examples run as shown: deterministic and warning-free."""
 
 import re
 import warnings
@@ -9,18 +9,24 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def _usage_example_and_its_output():
+def _examples_and_their_outputs():
+    """Each ```python block of the README with the ```text block after it."""
     if not README.exists():
         pytest.skip("README.md is not shipped with an installed package")
     text = README.read_text()
     code = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    shown = re.findall(r"```text\n(.*?)```", text, flags=re.S)
-    assert code and shown, "README.md lost its usage example or its output"
-    return code[0], shown[0]
+    pairs = re.findall(r"```python\n(.*?)```.*?```text\n(.*?)```", text, flags=re.S)
+    assert pairs, "README.md lost its usage example or its output"
+    # Every example has its own output block before the next example.
+    assert len(pairs) == len(code), "a README example has no output block"
+    return pairs
 
 
-def test_readme_usage_example_prints_what_the_readme_shows(capsys):
-    code, shown = _usage_example_and_its_output()
+@pytest.mark.parametrize("index", [0, 1], ids=["usage", "classification"])
+def test_readme_example_prints_what_the_readme_shows(capsys, index):
+    pairs = _examples_and_their_outputs()
+    assert len(pairs) == 2, "README.md should hold exactly these two examples"
+    code, shown = pairs[index]
     # Any warning (a ConvergenceWarning from a grid point that stops early, a
     # FitFailedWarning from GridSearchCV) fails the test, whatever the suite's
     # own warning filters are.
