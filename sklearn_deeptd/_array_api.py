@@ -2,12 +2,13 @@
 
 With ``sklearn.set_config(array_api_dispatch=True)`` and a non-NumPy input
 (a CuPy array, a PyTorch tensor, array-api-strict, ...), a fit runs in that
-namespace and on that device: the moment, the subsamples, the decomposition,
-the sign search and the refinement's passes are written against the array
-API. What comes to the host is small: the starts' errors, correlations, the
-factors' signs, the refinement's parameter vector for scipy's L-BFGS, and,
-only when some sample weights are zero, the mask of weighted rows (n
-booleans). The fitted arrays go back to the input's namespace and device.
+namespace and on that device: the moment, the subsamples, the sign search
+and the refinement's passes are written against the array API. What comes
+to the host is small: the moment (``n_features * n_targets`` numbers, which
+the decomposition reads), correlations, the refinement's parameter vector
+for scipy's L-BFGS, and, only when some sample weights are zero, the mask of
+weighted rows (n booleans). The fitted arrays go back to the input's
+namespace and device.
 """
 
 import numpy as np

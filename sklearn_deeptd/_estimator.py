@@ -327,10 +327,11 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
         The unit-norm starting kernels (float64), before refinement: the DeepTD
         estimate with resolved signs, or the random start with
         ``init="random"``; the first acts on ``X / input_scale_``.
-    weights_ : ndarray of shape (rank,)
-        Weight of each branch in the output (float64).
-    intercept_ : float
-        Constant added to the output.
+    weights_ : ndarray of shape (rank,) or (rank, n_targets)
+        Weight of each branch in the output (in each target's, for a 2-D
+        ``y``), float64.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Constant added to the output (to each target's).
     input_scale_ : float
         Weighted root mean square entry of the training ``X`` (estimated on
         about 512 rows of the subsamples). The network is fitted to
@@ -453,12 +454,15 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
             ``sklearn.set_config(array_api_dispatch=True)``, a CuPy array,
             PyTorch tensor or other array API array is fitted in its own
             namespace and on its device: the moment, the finiteness check,
-            the subsamples, the decomposition, the sign search and the
-            refinement's forward and backward passes (L-BFGS steps on the
-            host, on the parameter vector); the fitted arrays are in X's
-            namespace and on its device. See doc/scaling.rst.
-        y : array-like of shape (n_samples,)
+            the subsamples, the sign search and the refinement's forward and
+            backward passes (the decomposition of the moment and L-BFGS's
+            steps on the host); the fitted arrays are in X's namespace and
+            on its device. See doc/scaling.rst.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets: finite real numbers (strings raise a ``ValueError``).
+            Several targets share the branches: their moments, stacked,
+            get one joint decomposition, and each target has its own output
+            weights and intercept.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative, finite weights of the samples in the moment and in
             the loss, not all zero; an integer weight is equivalent to
@@ -503,8 +507,9 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
         X : array-like of shape (n_samples, n_features)
             A batch of inputs; every batch must have the same number of
             features as the first.
-        y : array-like of shape (n_samples,)
-            Targets of the batch.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets of the batch; every batch has as many targets as the
+            first.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples (see :meth:`fit`).
 
@@ -543,7 +548,7 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predicted targets: a lazy dask array for a dask ``X`` (one block
             per row chunk), an array of X's namespace and device under array
             API dispatch. Inputs far larger than the training data are
