@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from ._array_api import float_dtype, to_numpy
 from ._dask import import_dask_array, is_dask_array
 from ._estimator import REFINE_SAMPLES, BaseDeepTD
-from ._losses import sigmoid, softmax, softplus
+from ._losses import _shifted_logits, sigmoid, softmax, softplus
 from ._validation import non_negative_real
 
 ONE_CLASS_MESSAGE = (
@@ -531,8 +531,8 @@ def _log_probabilities(scores):
     if scores.ndim == 1:
         # log sigmoid(z) = -softplus(-z), log(1 - sigmoid(z)) = -softplus(z).
         return xp.stack([-softplus(scores), -softplus(-scores)], axis=1)
-    shifted = scores - xp.max(scores, axis=1, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+    shifted, log_total = _shifted_logits(scores)
+    return shifted - log_total
 
 
 def _labels(scores, classes):
