@@ -180,7 +180,8 @@ def _peer_row(method, planted, data, trial_seed):
         "method": method,
         **scores,
         "fit_time_s": seconds,
-        "n_iter": getattr(model, "n_iter_", np.nan),
+        # LogisticRegression's n_iter_ is an array (one entry per problem).
+        "n_iter": int(np.max(model.n_iter_)) if hasattr(model, "n_iter_") else np.nan,
         "n_warnings": n_warnings,
         "n_convergence_warnings": n_convergence,
         **_recovery_columns(planted.kernels_, None),
@@ -670,6 +671,10 @@ def _joined(values):
 
 def summarize_labels(results):
     """Aggregate the results of the label and multi-output experiments.
+
+    The rows are grouped by setting, ``N``, ``n`` and method; this is the
+    table the command line prints and writes to ``<name>_summary.md`` for
+    ``classify-binary``, ``classify-multiclass`` and ``multioutput``.
 
     Parameters
     ----------
