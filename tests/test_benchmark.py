@@ -284,3 +284,167 @@ def test_docstrings_pass_numpydoc(name):
     result = validate.validate(f"sklearn_deeptd.benchmark.{name}")
     errors = [f"{code}: {msg}" for code, msg in result["errors"] if code != "RT02"]
     assert not errors, "\n".join(errors)
+
+
+# Labels and several targets: classify-binary, classify-multiclass, multioutput.
+
+LABEL_COLUMNS = [
+    "experiment",
+    "setting",
+    "method",
+    "kernel_sizes",
+    "rank",
+    "N",
+    "n",
+    "n_test",
+    "trial",
+    "seed",
+    "fit_time_s",
+    "n_warnings",
+    "n_convergence_warnings",
+    "corr_by_branch",
+    "corr_min",
+    "corr_mean",
+]
+
+
+def check_label_frame(frame, experiment):
+    assert list(frame.columns[:3]) == ["experiment", "setting", "method"]
+    assert set(LABEL_COLUMNS) <= set(frame.columns)
+    assert (frame["experiment"] == experiment).all()
+    sizes = frame["kernel_sizes"].str.split("x").apply(lambda s: sum(map(int, s)))
+    # N rows per weight and branch.
+    assert (frame["n"] == frame["N"] * frame["rank"] * sizes).all()
+    assert (frame["seed"] == frame["trial"]).all()
+    with_kernels = frame["corr_min"].notna()
+    layers = _layer_columns(frame)
+    for _, row in frame[with_kernels].iterrows():
+        matrix = np.array(
+            [list(map(float, b.split(","))) for b in row["corr_by_branch"].split(";")]
+        )
+        assert matrix.shape == (row["rank"], len(layers))
+        # corr_layer_l is the worst branch of layer l.
+        np.testing.assert_allclose(
+            row[layers].to_numpy(float), matrix.min(axis=0), atol=1e-4
+        )
+        assert row["corr_min"] == pytest.approx(matrix.min(), abs=1e-4)
+        assert row["corr_mean"] == pytest.approx(matrix.mean(), abs=1e-4)
+    assert frame.loc[with_kernels, "corr_min"].between(0, 1).all()
+    fitted = frame["method"] != "Bayes"
+    assert (frame.loc[fitted, "fit_time_s"] > 0).all()
+
+
+def test_classify_binary_quick_mode():
+    frame = benchmark.run_classify_binary(quick=True)
+    check_label_frame(frame, "classify-binary")
+    assert frame.groupby(["labels", "method"]).size().to_dict() == {
+        (kind, method): 2
+        for kind in ("logistic", "threshold")
+        for method in benchmark._classification.CLASSIFY_METHODS
+    }
+    assert frame["accuracy_test"].between(0, 1).all()
+    assert (frame["log_loss_test"] >= 0).all()
+    assert frame["corr_min"].notna().sum() == 2 * 2 * 3  # the DeepTD variants only
+    # Threshold labels are the Bayes classifier's own.
+    bayes = frame[frame["method"] == "Bayes"].set_index("labels")
+    assert (bayes.loc["threshold", "accuracy_test"] == 1.0).all()
+    # "DeepTD" (refine=False) is the start of the default fit: the same kernels.
+    by_method = frame.set_index(["labels", "trial", "method"])["corr_min"].unstack()
+    start = frame[frame["method"] == "DeepTD+refine"].set_index(["labels", "trial"])
+    np.testing.assert_allclose(
+        start["start_corr_min"].sort_index(), by_method["DeepTD"].sort_index()
+    )
+    # Refinement from the DeepTD start recovers more than the start alone.
+    mean = frame.groupby("method")["corr_min"].mean()
+    assert mean["DeepTD+refine"] > max(0.95, mean["DeepTD"])
+
+
+def test_classify_multiclass_quick_mode_searches_the_rank():
+    frame = benchmark.run_classify_multiclass(quick=True)
+    check_label_frame(frame, "classify-multiclass")
+    assert set(frame["n_classes"]) == {4} and set(frame["rank"]) == {2}
+    search = frame[frame["method"] == "GridSearchCV rank"]
+    # One search (search_trials=1 in quick mode), on the first trial.
+    assert len(search) == 1 and search["trial"].tolist() == [0]
+    assert search["best_rank"].iloc[0] in (1, 2)
+    assert search[["cv_log_loss_rank_1", "cv_log_loss_rank_2"]].gt(0).all(axis=None)
+    assert frame.loc[frame["method"] != "GridSearchCV rank", "best_rank"].isna().all()
+    summary = benchmark.summarize_labels(frame)
+    row = summary[summary["method"] == "GridSearchCV rank"].iloc[0]
+    assert row["trials"] == 1 and row["best_ranks"] == str(
+        int(search["best_rank"].iloc[0])
+    )
+
+
+def test_multioutput_quick_mode():
+    frame = benchmark.run_multioutput(quick=True)
+    check_label_frame(frame, "multioutput")
+    assert "accuracy_test" not in frame.columns
+    assert set(frame["n_targets"]) == {3}
+    mean = frame.groupby("method")["r2_test"].mean()
+    # Noiseless targets of the model class: refinement fits them.
+    assert mean["DeepTD+refine"] > 0.99 > mean["Ridge"]
+
+
+def test_summarize_labels_counts_seeds_and_warnings():
+    results = pd.DataFrame(
+        {
+            "setting": ["s"] * 4,
+            "N": [10, 10, 10, 10],
+            "n": [80] * 4,
+            "method": ["a", "a", "a", "peer"],
+            "corr_layer_1": [0.995, 1.0, 0.5, np.nan],
+            "corr_min": [0.991, 1.0, 0.2, np.nan],
+            "corr_mean": [0.995, 1.0, 0.4, np.nan],
+            "accuracy_test": [0.8, 0.9, 0.7, 0.6],
+            "fit_time_s": [1.0, 2.0, 9.0, 0.1],
+            "n_warnings": [0, 1, 2, 3],
+            "n_convergence_warnings": [0, 1, 1, 3],
+        }
+    )
+    summary = benchmark.summarize_labels(results).set_index("method")
+    assert summary.loc["a", "trials"] == 3
+    assert summary.loc["a", "seeds_099"] == 2
+    assert summary.loc["a", "corr_worst"] == pytest.approx(0.2)
+    assert summary.loc["a", "fit_time_s"] == 2.0
+    assert summary.loc["a", "n_convergence_warnings"] == 2
+    assert np.isnan(summary.loc["peer", "seeds_099"])
+    assert summary.loc["peer", "accuracy_test"] == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: benchmark.run_classify_binary(labels="noisy", quick=True), "labels"),
+        (lambda: benchmark.run_multioutput(methods=("Bayes",), quick=True), "methods"),
+        (
+            lambda: benchmark.run_classify_multiclass(n_classes=1, quick=True),
+            "n_classes",
+        ),
+        (lambda: benchmark.run_classify_binary(n_test=0, quick=True), "n_test"),
+    ],
+)
+def test_label_experiments_reject_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    "experiment", ["classify-binary", "classify-multiclass", "multioutput"]
+)
+def test_label_cli_quick_mode_writes_csv_summary_and_plot(experiment, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    argv = [experiment, "--quick", "--trials", "1", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    frame = pd.read_csv(tmp_path / f"{experiment}.csv")
+    check_label_frame(frame, experiment)
+    assert (frame["trial"] == 0).all()
+    summary = (tmp_path / f"{experiment}_summary.md").read_text()
+    assert f"python -m sklearn_deeptd.benchmark {experiment} --quick" in summary
+    assert "| seeds_099 |" in summary and "| corr_worst |" in summary
+    assert (tmp_path / f"{experiment}.png").read_bytes().startswith(b"\x89PNG")
+    printed = capsys.readouterr().out
+    # The summary is redone from the CSV without a run.
+    assert main([experiment, "--from-csv", "--no-plot", "--out", str(tmp_path)]) == 0
+    table = capsys.readouterr().out.split("\n\n")[0]
+    assert table == printed.split("\n\n")[0] and "| setting |" in table

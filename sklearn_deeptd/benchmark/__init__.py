@@ -1,4 +1,5 @@
-"""Benchmarks: the paper's experiments, sample size, timing, peers and real data.
+"""Benchmarks: the paper's experiments, sample size, timing, peers, real data,
+labels and several targets.
 
 Each ``run_*`` function returns a tidy pandas DataFrame with one row per trial
 and method; ``python -m sklearn_deeptd.benchmark`` runs them from the command
@@ -8,16 +9,26 @@ cores; the defaults otherwise are the scale of the committed results in the
 repository's ``benchmarks/`` folder.
 """
 
+from ._classification import (
+    run_classify_binary,
+    run_classify_multiclass,
+    run_multioutput,
+    summarize_labels,
+)
 from ._experiments import run_depth, run_peers, run_samples, run_timing, run_width
 from ._realdata import run_realdata
 from ._summary import summarize
 
 __all__ = [
+    "run_classify_binary",
+    "run_classify_multiclass",
     "run_depth",
+    "run_multioutput",
     "run_peers",
     "run_realdata",
     "run_samples",
     "run_timing",
     "run_width",
     "summarize",
+    "summarize_labels",
 ]

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._classification import EXPERIMENTS as LABEL_EXPERIMENTS
+from ._classification import PLOTS as LABEL_PLOTS
+from ._classification import summarize_labels
 from ._experiments import run_depth, run_peers, run_samples, run_timing, run_width
 from ._plots import MISSING, PLOTS
 from ._realdata import run_realdata
@@ -31,15 +34,20 @@ EXPERIMENTS = {
     "realdata": (run_realdata, "5-fold R^2 and fit time on bundled and "
                  "generated data: DeepTD at several ranks and kernel sizes, a "
                  "random start, Ridge, MLPRegressor, HistGradientBoosting"),
+    **LABEL_EXPERIMENTS,
 }  # fmt: skip
+# The label and multi-output experiments have their own summary and plot.
+SUMMARIES = {name: summarize_labels for name in LABEL_EXPERIMENTS}
+PLOTS = {**PLOTS, **LABEL_PLOTS}
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m sklearn_deeptd.benchmark",
         description=(
-            "Benchmarks of DeepTDRegressor: the paper's experiments, recovery "
-            "against n, fit time, and peers. Writes OUT/<name>.csv, "
+            "Benchmarks of DeepTDRegressor and DeepTDClassifier: the paper's "
+            "experiments, recovery against n, fit time, peers, labels and "
+            "several targets. Writes OUT/<name>.csv, "
             "OUT/<name>_summary.md and OUT/<name>.png (with matplotlib)."
         ),
     )
@@ -100,7 +108,7 @@ def main(argv=None):
             return 2
     elapsed = time.perf_counter() - start
     args.out.mkdir(parents=True, exist_ok=True)
-    table = to_markdown(summarize(results))
+    table = to_markdown(SUMMARIES.get(args.experiment, summarize)(results))
     machine = (platform.machine(), platform.processor())  # processor may be ""
     if not args.from_csv:
         results.to_csv(csv, index=False)
