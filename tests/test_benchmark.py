@@ -448,3 +448,84 @@ def test_label_cli_quick_mode_writes_csv_summary_and_plot(experiment, tmp_path, 
     assert main([experiment, "--from-csv", "--no-plot", "--out", str(tmp_path)]) == 0
     table = capsys.readouterr().out.split("\n\n")[0]
     assert table == printed.split("\n\n")[0] and "| setting |" in table
+
+
+def test_realdata_classification_cli_quick_mode(tmp_path, capsys):
+    from sklearn_deeptd.benchmark._realdata_classification import (
+        DATASETS as CLASSIFICATION_DATASETS,
+    )
+
+    pytest.importorskip("matplotlib")
+    name = "realdata-classification"
+    assert main([name, "--quick", "--out", str(tmp_path)]) == 0
+    frame = pd.read_csv(tmp_path / f"{name}.csv")
+    assert list(frame.columns[:3]) == ["experiment", "setting", "method"]
+    assert (frame["experiment"] == name).all()
+    assert tuple(dict.fromkeys(frame["setting"])) == CLASSIFICATION_DATASETS
+    assert frame.groupby("setting")["n_classes"].first().to_dict() == {
+        "breast cancer": 2,
+        "iris": 3,
+        "digits": 10,
+    }
+    # Every method of a data set is scored on the same 5 folds.
+    folds = frame.groupby(["setting", "method"])["fold"].apply(sorted)
+    assert (folds.apply(lambda f: f == [0, 1, 2, 3, 4])).all()
+    assert (frame["fit_time_s"] > 0).all()
+    assert frame["accuracy"].between(0, 1).all() and (frame["log_loss"] > 0).all()
+    assert (frame["n_convergence_warnings"] <= frame["n_warnings"]).all()
+    defaults = frame[frame["default_sizes"].eq(True)]
+    assert defaults.groupby("setting")["kernel_sizes"].unique().apply(
+        list
+    ).to_dict() == {"breast cancer": ["5x3x2"], "iris": ["2x2"], "digits": ["4x4x4"]}
+    peers = {"LogisticRegression", "MLPClassifier", "HistGradientBoosting"}
+    for setting, part in frame.groupby("setting"):
+        assert peers <= set(part["model"]), setting
+        layers = part["kernel_sizes"].str.contains("x", na=False)
+        for model in ("DeepTD", "random start"):
+            deep = part[(part["model"] == model) & layers]
+            assert set(deep["rank"]) == {1, 2}, setting
+    # A single layer is linear: rank 1 only for two classes, up to K - 1 else.
+    one_layer = frame[frame["kernel_sizes"].isin(["30", "4"])]
+    assert one_layer.groupby("setting")["rank"].unique().apply(sorted).to_dict() == {
+        "breast cancer": [1],
+        "iris": [1, 2],
+    }
+    # Parameters: rank * (sum(kernel_sizes) + m) + m, m = 1 logit for two classes.
+    row = frame[frame["method"] == "DeepTD 5x3x2 r=2"].iloc[0]
+    assert row["n_parameters"] == 2 * (10 + 1) + 1
+    row = frame[frame["method"] == "DeepTD 8x8 r=2"].iloc[0]
+    assert row["n_parameters"] == 2 * (16 + 10) + 10
+    # The linear one-layer network is about as good as logistic regression.
+    mean = frame.groupby(["setting", "method"])["accuracy"].mean()
+    assert mean["breast cancer", "DeepTD 30 r=1"] > 0.9
+    assert mean["iris", "DeepTD 4 r=2"] > 0.9
+    summary = (tmp_path / f"{name}_summary.md").read_text()
+    assert f"python -m sklearn_deeptd.benchmark {name} --quick" in summary
+    assert "accuracy_std" in summary and "log_loss" in summary
+    assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+    assert "| digits |" in capsys.readouterr().out
+
+
+def test_realdata_classification_is_seeded_and_checks_arguments():
+    from sklearn_deeptd.benchmark._realdata_classification import (
+        run_realdata_classification,
+    )
+
+    first = run_realdata_classification(("iris",), ranks=(1,), quick=True)
+    second = run_realdata_classification(("iris",), ranks=(1,), quick=True)
+    pd.testing.assert_series_equal(first["log_loss"], second["log_loss"])
+    other = run_realdata_classification(("iris",), ranks=(1,), quick=True, seed=1)
+    assert not np.allclose(other["log_loss"], first["log_loss"])
+    with pytest.raises(ValueError, match="datasets"):
+        run_realdata_classification(("mnist",), quick=True)
+    with pytest.raises(ValueError, match="ranks"):
+        run_realdata_classification(("iris",), ranks=(0,), quick=True)
+
+
+def test_realdata_classification_docstring_passes_numpydoc():
+    validate = pytest.importorskip("numpydoc.validate")
+    result = validate.validate(
+        "sklearn_deeptd.benchmark._realdata_classification.run_realdata_classification"
+    )
+    errors = [f"{code}: {msg}" for code, msg in result["errors"] if code != "RT02"]
+    assert not errors, "\n".join(errors)

@@ -19,6 +19,7 @@ from ._classification import summarize_labels
 from ._experiments import run_depth, run_peers, run_samples, run_timing, run_width
 from ._plots import MISSING, PLOTS
 from ._realdata import run_realdata
+from ._realdata_classification import run_realdata_classification
 from ._summary import summarize, to_markdown
 
 EXPERIMENTS = {
@@ -35,6 +36,11 @@ EXPERIMENTS = {
                  "generated data: DeepTD at several ranks and kernel sizes, a "
                  "random start, Ridge, MLPRegressor, HistGradientBoosting"),
     **LABEL_EXPERIMENTS,
+    "realdata-classification": (run_realdata_classification, "5-fold accuracy, "
+                                "log-loss and fit time on bundled classification "
+                                "data: DeepTDClassifier at several ranks and kernel "
+                                "sizes, a random start, LogisticRegression, "
+                                "MLPClassifier, HistGradientBoosting"),
 }  # fmt: skip
 # The label and multi-output experiments have their own summary and plot.
 SUMMARIES = {name: summarize_labels for name in LABEL_EXPERIMENTS}

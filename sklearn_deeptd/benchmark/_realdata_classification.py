@@ -1,0 +1,306 @@
+"""Real data, classification: DeepTDClassifier against the usual classifiers.
+
+Every model runs in ``make_pipeline(StandardScaler(), model)`` and is scored by
+stratified 5-fold cross-validation on scikit-learn's bundled data sets; see
+:func:`run_realdata_classification`.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.model_selection import StratifiedKFold
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from threadpoolctl import threadpool_limits
+
+from .._classifier import DeepTDClassifier
+from .._kernel_sizes import default_kernel_sizes
+from ._common import Progress, check_positive_int, tidy
+from ._realdata import _z_order
+
+N_FOLDS = 5
+DATASETS = ("breast cancer", "iris", "digits")
+
+DEFAULTS = {
+    "full": {"ranks": (1, 2, 4), "trials": 3, "max_rows": None,
+             "boosting_iter": 100},
+    "quick": {"ranks": (1, 2), "trials": 1, "max_rows": 200,
+              "boosting_iter": 20},
+}  # fmt: skip
+
+
+def _load(name, max_rows, seed):
+    """``X``, ``y`` and the kernel-size choices of one data set.
+
+    Each choice is ``(kernel_sizes, order)``: ``None`` sizes are the default
+    factorisation; ``order`` is ``None`` or ``(name, column order)``.
+    """
+    if name == "breast cancer":
+        X, y = load_breast_cancer(return_X_y=True)
+        # 30 measurements: 10 quantities, each as mean, standard error and
+        # worst value (all means first). (6, 5) groups them by consecutive
+        # columns; (30,) is the linear model.
+        choices = [(None, None), ((6, 5), None), ((30,), None)]
+    elif name == "iris":
+        X, y = load_iris(return_X_y=True)
+        # 4 measurements: (2, 2) pairs sepal and petal; (4,) is linear.
+        choices = [(None, None), ((4,), None)]
+    else:
+        X, y = load_digits(return_X_y=True)
+        # As in the regression benchmark: row-major 8x8 images; (8, 8) reads
+        # each row, then the rows; (4, 4, 4) in Morton order reads 2x2, 4x4,
+        # then 8x8 patches.
+        choices = [
+            (None, None),
+            ((8, 8), None),
+            ((4, 4, 4), ("2x2 blocks", _z_order(8))),
+        ]
+    if max_rows is not None and X.shape[0] > max_rows:
+        rng = np.random.RandomState(seed)
+        rows = np.sort(rng.choice(X.shape[0], max_rows, replace=False))
+        X, y = X[rows], y[rows]
+    return X, y, choices
+
+
+def _layer_ranks(sizes, ranks, n_classes):
+    """The ranks worth fitting: every rank for a deep network; for one layer
+    (a linear map of rank ``min(rank, n_classes - 1)`` into the logits) only
+    the ranks up to ``n_classes - 1``, at least the first."""
+    if len(sizes) > 1:
+        return ranks
+    useful = tuple(rank for rank in ranks if rank <= max(n_classes - 1, 1))
+    return useful or ranks[:1]
+
+
+def _candidates(choices, n_features, n_classes, ranks, seed, boosting_iter):
+    """``(method, columns, steps)`` of every model run on one data set: the
+    steps follow the ``StandardScaler`` in its pipeline."""
+    out = []
+    for sizes, order in choices:
+        default = sizes is None
+        sizes = default_kernel_sizes(n_features) if default else sizes
+        name = "x".join(map(str, sizes))
+        steps = []
+        if order is not None:
+            name = f"{name} ({order[0]})"
+            steps = [
+                FunctionTransformer(np.take, kw_args={"indices": order[1], "axis": 1})
+            ]
+        for rank in _layer_ranks(sizes, ranks, n_classes):
+            for method, init in (("DeepTD", "deeptd"), ("random start", "random")):
+                model = DeepTDClassifier(sizes, rank=rank, init=init, random_state=seed)
+                columns = {"model": method, "kernel_sizes": "x".join(map(str, sizes)),
+                           "default_sizes": default, "rank": rank}  # fmt: skip
+                out.append((f"{method} {name} r={rank}", columns, steps + [model]))
+    peers = {
+        "LogisticRegression": LogisticRegression(),
+        "MLPClassifier": MLPClassifier(random_state=seed),
+        "HistGradientBoosting": HistGradientBoostingClassifier(
+            max_iter=boosting_iter, random_state=seed
+        ),
+    }
+    for method, model in peers.items():
+        out.append((method, {"model": method}, [model]))
+    return out
+
+
+def _n_parameters(model):
+    """Fitted weights of the last step (NaN for the trees)."""
+    if isinstance(model, DeepTDClassifier):
+        arrays = [*model.kernels_, model.weights_, model.intercept_]
+    elif isinstance(model, LogisticRegression):
+        arrays = [model.coef_, model.intercept_]
+    elif isinstance(model, MLPClassifier):
+        arrays = [*model.coefs_, *model.intercepts_]
+    else:
+        return np.nan
+    return int(sum(np.size(array) for array in arrays))
+
+
+def _n_iter(model):
+    n_iter = getattr(model, "n_iter_", None)
+    return np.nan if n_iter is None else int(np.max(n_iter))
+
+
+def _timed_fit(model, X, y):
+    """Fit; the seconds taken, the warnings raised and how many of them are
+    ``ConvergenceWarning``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
+    converge = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+    return seconds, len(caught), converge
+
+
+def run_realdata_classification(
+    datasets=DATASETS, *, ranks=None, trials=None, seed=0, quick=False, verbose=0
+):
+    """DeepTDClassifier against logistic regression, an MLP and gradient boosting.
+
+    The data sets are scikit-learn's bundled ``load_breast_cancer`` (569 rows,
+    30 features, 2 classes), ``load_iris`` (150 rows, 4 features, 3 classes)
+    and ``load_digits`` (1797 8x8 images raveled row-major, 10 classes). Every
+    model runs in ``make_pipeline(StandardScaler(), model)`` on the same
+    stratified, shuffled folds: :class:`~sklearn_deeptd.DeepTDClassifier` with
+    the default kernel sizes and the alternatives below at each rank, the same
+    network from a random start (``init="random"``), ``LogisticRegression``,
+    ``MLPClassifier`` and ``HistGradientBoostingClassifier``, all with their
+    defaults but ``random_state``. The alternative kernel sizes: ``(6, 5)`` and
+    ``(30,)`` for breast cancer, ``(4,)`` for iris, ``(8, 8)`` for digits (each
+    image row, then the rows) and ``(4, 4, 4)`` on the pixels listed by 2x2
+    blocks (2x2, 4x4, 8x8 patches). A single layer is a linear map of rank
+    ``min(rank, n_classes - 1)`` into the logits, so it runs at the ranks up to
+    ``n_classes - 1`` only (the first rank for two classes). Fits run on one
+    thread.
+
+    Parameters
+    ----------
+    datasets : tuple of str, default=("breast cancer", "iris", "digits")
+        Data sets to run.
+    ranks : tuple of int, default=None
+        Ranks of the DeepTD networks. ``None`` uses ``(1, 2, 4)`` (``(1, 2)``
+        with ``quick``).
+    trials : int, default=None
+        Repeats of stratified 5-fold cross-validation, trial ``t`` shuffling
+        the folds and seeding every model with ``seed + t``. ``None`` uses 3
+        (1 with ``quick``).
+    seed : int, default=0
+        First trial seed; it also draws the row subsample of ``quick``.
+    quick : bool, default=False
+        A small version, seconds: at most 200 rows per data set and 20
+        boosting iterations (instead of 100).
+    verbose : int, default=0
+        Print one progress line per fit on stderr when positive.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per data set, method, trial and fold with columns
+        ``experiment``, ``setting`` (the data set), ``method`` (for DeepTD,
+        ``"DeepTD 4x4x4 r=2"`` or ``"random start ..."``), ``n``, ``p``,
+        ``n_classes``, ``trial``, ``fold``, ``seed``, ``model``,
+        ``kernel_sizes`` and ``rank`` (NaN for the peers), ``default_sizes``,
+        ``accuracy`` and ``log_loss`` (on the held-out fold),
+        ``n_parameters`` (fitted weights; NaN for the trees), ``n_iter``,
+        ``fit_time_s``, ``n_warnings`` (warnings raised by the fit) and
+        ``n_convergence_warnings`` (those that are ``ConvergenceWarning``).
+
+    See Also
+    --------
+    run_realdata : The regression counterpart.
+
+    Examples
+    --------
+    >>> from sklearn_deeptd.benchmark._realdata_classification import (
+    ...     run_realdata_classification)
+    >>> results = run_realdata_classification(("iris",), ranks=(1,), quick=True)
+    >>> results.groupby("method", sort=False).size().head(3)
+    method
+    DeepTD 2x2 r=1          5
+    random start 2x2 r=1    5
+    DeepTD 4 r=1            5
+    dtype: int64
+    """
+    mode = DEFAULTS["quick" if quick else "full"]
+    ranks = mode["ranks"] if ranks is None else ranks
+    ranks = tuple(check_positive_int(rank, "ranks") for rank in ranks)
+    trials = check_positive_int(mode["trials"] if trials is None else trials, "trials")
+    datasets = tuple(datasets)
+    if not datasets or any(name not in DATASETS for name in datasets):
+        raise ValueError(
+            f"datasets must be a non-empty subset of {list(DATASETS)}, got {datasets}."
+        )
+    if not ranks:
+        raise ValueError("ranks must hold at least one rank.")
+    loaded = {name: _load(name, mode["max_rows"], seed) for name in datasets}
+    plans = {
+        (name, trial): _candidates(
+            choices,
+            X.shape[1],
+            np.unique(y).shape[0],
+            ranks,
+            seed + trial,
+            mode["boosting_iter"],
+        )
+        for name, (X, y, choices) in loaded.items()
+        for trial in range(trials)
+    }
+    total = sum(len(plan) for plan in plans.values()) * N_FOLDS
+    progress = Progress("realdata-classification", total, verbose)
+    rows = []
+    with threadpool_limits(limits=1):
+        for (name, trial), plan in plans.items():
+            X, y, _ = loaded[name]
+            classes = np.unique(y)
+            folds = StratifiedKFold(N_FOLDS, shuffle=True, random_state=seed + trial)
+            for fold, (train, test) in enumerate(folds.split(X, y)):
+                for method, columns, steps in plan:
+                    pipeline = make_pipeline(StandardScaler(), *map(clone, steps))
+                    seconds, n_warnings, n_converge = _timed_fit(
+                        pipeline, X[train], y[train]
+                    )
+                    accuracy = accuracy_score(y[test], pipeline.predict(X[test]))
+                    loss = log_loss(
+                        y[test], pipeline.predict_proba(X[test]), labels=classes
+                    )
+                    rows.append({
+                        "setting": name, "method": method, "n": X.shape[0],
+                        "p": X.shape[1], "n_classes": classes.shape[0],
+                        "trial": trial, "fold": fold, "seed": seed + trial,
+                        **columns, "accuracy": accuracy, "log_loss": loss,
+                        "n_parameters": _n_parameters(pipeline[-1]),
+                        "n_iter": _n_iter(pipeline[-1]),
+                        "fit_time_s": seconds, "n_warnings": n_warnings,
+                        "n_convergence_warnings": n_converge,
+                    })  # fmt: skip
+                    progress.step(
+                        f"{name} trial={trial} fold={fold} {method}: "
+                        f"accuracy {accuracy:.3f}, log-loss {loss:.3f}, "
+                        f"{seconds:.2f} s"
+                    )
+    return tidy(rows, "realdata-classification")
+
+
+def plot_realdata_classification(results, path):
+    """Cross-validated accuracy (mean and std over folds) per method, one panel
+    per data set, with each method's mean log-loss and median fit time."""
+    from ._plots import _save, pyplot
+
+    plt = pyplot()
+    settings = list(dict.fromkeys(results["setting"]))
+    panels = [results[results["setting"] == s] for s in settings]
+    height = max(part["method"].nunique() for part in panels)
+    size = (6 * len(settings), 0.3 * height + 1.4)
+    fig, axes = plt.subplots(1, len(settings), figsize=size, squeeze=False)
+    colors = {"DeepTD": "C0", "random start": "C3", "LogisticRegression": "C5",
+              "MLPClassifier": "C4", "HistGradientBoosting": "C1"}  # fmt: skip
+    for ax, setting, part in zip(axes[0], settings, panels):
+        rows = part.groupby("method", sort=False)
+        accuracy, std = rows["accuracy"].mean(), rows["accuracy"].std()
+        loss = rows["log_loss"].mean()
+        seconds = rows["fit_time_s"].median()
+        model = rows["model"].first()
+        y = np.arange(len(accuracy))[::-1]
+        ax.barh(y, accuracy, xerr=std, color=[colors.get(m, "k") for m in model],
+                error_kw={"lw": 0.8})  # fmt: skip
+        for yi, value, spread, ll, t in zip(y, accuracy, std.fillna(0), loss, seconds):
+            ax.text(value + spread + 0.01, yi, f"{value:.3f}, {ll:.2f}, {t:.2g} s",
+                    va="center", fontsize=7)  # fmt: skip
+        ax.set_yticks(y)
+        ax.set_yticklabels(accuracy.index, fontsize=7)
+        ax.set_xlim(0, 1.45)
+        ax.set_xlabel("5-fold accuracy (label: mean, log-loss, median fit time)")
+        n, p, k = (part[c].iloc[0] for c in ("n", "p", "n_classes"))
+        ax.set_title(f"{setting} (n={n}, p={p}, {k} classes)")
+        ax.grid(alpha=0.3, axis="x")
+    _save(fig, path)
