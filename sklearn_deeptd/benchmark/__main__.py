@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import _realdata_classification as realdata_labels
 from ._classification import EXPERIMENTS as LABEL_EXPERIMENTS
 from ._classification import PLOTS as LABEL_PLOTS
 from ._classification import summarize_labels
 from ._experiments import run_depth, run_peers, run_samples, run_timing, run_width
 from ._plots import MISSING, PLOTS
 from ._realdata import run_realdata
-from ._realdata_classification import run_realdata_classification
 from ._summary import summarize, to_markdown
 
 EXPERIMENTS = {
@@ -36,15 +36,12 @@ EXPERIMENTS = {
                  "generated data: DeepTD at several ranks and kernel sizes, a "
                  "random start, Ridge, MLPRegressor, HistGradientBoosting"),
     **LABEL_EXPERIMENTS,
-    "realdata-classification": (run_realdata_classification, "5-fold accuracy, "
-                                "log-loss and fit time on bundled classification "
-                                "data: DeepTDClassifier at several ranks and kernel "
-                                "sizes, a random start, LogisticRegression, "
-                                "MLPClassifier, HistGradientBoosting"),
+    **realdata_labels.EXPERIMENTS,
 }  # fmt: skip
 # The label and multi-output experiments have their own summary and plot.
 SUMMARIES = {name: summarize_labels for name in LABEL_EXPERIMENTS}
-PLOTS = {**PLOTS, **LABEL_PLOTS}
+SUMMARIES.update(realdata_labels.SUMMARIES)
+PLOTS = {**PLOTS, **LABEL_PLOTS, **realdata_labels.PLOTS}
 
 
 def build_parser():

@@ -2,8 +2,6 @@
 
 import numpy as np
 
-from ._realdata_classification import plot_realdata_classification
-
 MISSING = (
     "matplotlib is not installed: no plot written. Install the benchmark extra "
     "(pip install 'sklearn-deeptd[benchmark]') to get PNG plots."
@@ -230,5 +228,4 @@ PLOTS = {
     "timing": plot_timing,
     "peers": plot_peers,
     "realdata": plot_realdata,
-    "realdata-classification": plot_realdata_classification,
 }

@@ -4,8 +4,6 @@ import numpy as np
 import pandas as pd
 
 GROUP_KEYS = ("setting", "sweep", "N", "n", "p", "method")
-# Held-out scores: averaged, and their spread over cross-validation folds given.
-SCORES = ("r2_test", "accuracy", "log_loss")
 
 
 def summarize(results):
@@ -25,9 +23,8 @@ def summarize(results):
     summary : pandas.DataFrame
         One row per setting, ``N`` (or sweep point) and method, in the order
         they first appear: ``trials``, the mean of every correlation column and
-        of each held-out score, ``r2_test``, ``accuracy`` and ``log_loss`` (and,
-        for cross-validated results, which have a ``fold`` column, their
-        standard deviations ``r2_test_std``, ...), ``every_layer_099``
+        of ``r2_test`` (and, for cross-validated results, which have a ``fold``
+        column, its standard deviation ``r2_test_std``), ``every_layer_099``
         (the fraction of trials with every layer at ``|cos| >= 0.99``) and the
         median ``fit_time_s`` (and, for timing results, the median
         ``floor_time_s`` and ``ratio``).
@@ -49,13 +46,12 @@ def summarize(results):
     keys = [key for key in GROUP_KEYS if key in results.columns]
     grouped = results.groupby(keys, sort=False, dropna=False)
     summary = grouped.size().rename("trials").to_frame()
-    means = [c for c in results.columns if c.startswith("corr_") or c in SCORES]
+    means = [c for c in results.columns if c.startswith("corr_") or c == "r2_test"]
     if means:
         summary = summary.join(grouped[means].mean())
     if "fold" in results.columns:
         # Cross-validated scores: their spread over the folds matters too.
-        for score in (c for c in SCORES if c in results.columns):
-            summary[f"{score}_std"] = grouped[score].std()
+        summary["r2_test_std"] = grouped["r2_test"].std()
     if "corr_min" in results.columns:
         summary["every_layer_099"] = grouped["corr_min"].apply(
             lambda c: np.nan if c.isna().all() else float(np.mean(c >= 0.99))
