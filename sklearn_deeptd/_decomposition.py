@@ -179,7 +179,12 @@ def _alternating_least_squares(xp, unfoldings, starts, tensor_norm, max_iter, to
 
     ``starts`` holds one list of ``(d_l, rank)`` factors per start. Each sweep
     stacks the starts still moving (an array API namespace cannot write into
-    rows of a stacked array) and sweeps them together.
+    rows of a stacked array) and sweeps them together. Once a start has
+    converged, a start still moving is given up when, at its last decrease
+    per sweep, the sweeps left could not bring its error down to the best
+    converged one (ALS never increases the error, and its decreases shrink):
+    it could not be kept, and a slow start would otherwise sweep to
+    ``max_iter``.
     """
     n_starts = len(starts)
     starts = [list(factors) for factors in starts]
@@ -197,6 +202,7 @@ def _alternating_least_squares(xp, unfoldings, starts, tensor_norm, max_iter, to
         excess = np.asarray(to_numpy(excess, xp), dtype=np.float64)
         new_error = np.sqrt(np.maximum(tensor_norm**2 + excess, 0.0)) / tensor_norm
         still_active = []
+        decrease = {}
         for row, start in enumerate(active):
             starts[start] = [factor[row, ...] for factor in swept]
             component_weights[start] = weights[row, ...]
@@ -205,7 +211,15 @@ def _alternating_least_squares(xp, unfoldings, starts, tensor_norm, max_iter, to
                 converged[start] = True
             else:
                 still_active.append(start)
+                decrease[start] = error[start] - new_error[row]
             error[start] = new_error[row]
+        if converged.any():
+            best = error[converged].min()
+            still_active = [
+                start
+                for start in still_active
+                if error[start] - best <= decrease[start] * (max_iter - sweep)
+            ]
         active = still_active
         if not active:
             break

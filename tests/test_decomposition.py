@@ -120,3 +120,39 @@ def test_hosvd_start_completes_a_rank_deficient_long_mode():
     np.testing.assert_allclose(np.linalg.norm(factor, axis=0), 1.0)
     zero = hosvd_start(np.zeros((50, 1)), 1, np.random.RandomState(0))[0]
     assert np.all(np.isfinite(zero)) and np.linalg.norm(zero) == pytest.approx(1.0)
+
+
+def test_a_start_that_cannot_catch_the_best_converged_one_is_given_up():
+    # Found on iris: the three class moments of its standardised features,
+    # stacked (3, 2, 2), rank 2; one of the ten starts crept on to the
+    # 3000-sweep cap (0.9 s) after the kept start converged in 49 sweeps.
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_deeptd._decomposition import (
+        _alternating_least_squares,
+        _unfolding,
+        hosvd_start,
+        random_start,
+    )
+    from sklearn_deeptd._moment import block_statistics
+    from sklearn_deeptd._solver import _moment_tensor
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    columns = block_statistics(X, np.eye(3)[y], center=True)
+    moment = np.stack([c.moment / c.y_std for c in columns], axis=1)
+    tensor = _moment_tensor(moment, (2, 2))
+    rng = np.random.RandomState(0)
+    starts = [hosvd_start(tensor, 2, rng)] + [
+        random_start(tensor, 2, rng) for _ in range(9)
+    ]
+    unfoldings = [_unfolding(np, tensor, mode) for mode in range(3)]
+    _, _, n_iter, converged, error = _alternating_least_squares(
+        np, unfoldings, starts, np.linalg.norm(tensor), 3000, 1e-7
+    )
+    kept = np.argmin(error)
+    assert converged[kept]
+    assert n_iter.max() < 3000, n_iter
+    # Every start given up was worse than the kept one.
+    assert np.all(error[~converged] > error[kept])
