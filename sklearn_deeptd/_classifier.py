@@ -277,13 +277,19 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
             raise ValueError(
                 f"y should be a 1d array, got an array of shape {y.shape} instead."
             )
+        positions = None
         if is_dask_array(y):
             _, da = import_dask_array()
             found = np.unique(da.unique(y).compute())
+        elif isinstance(y, np.ndarray):
+            # One sort gives the classes and each label's class.
+            found, positions = np.unique(y, return_inverse=True)
         else:
             # In y's namespace: a copy to the host would cost more than the fit.
-            check_classification_targets(y)
             found = _sorted_labels(y)
+        # The label type (binary, multiclass, continuous...) is that of the
+        # distinct labels: checked on those, not on every row again.
+        check_classification_targets(found)
         if reset:
             if streaming and classes is None:
                 # A stream after fit keeps fit's classes (as SGDClassifier does).
@@ -296,7 +302,10 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
                 f"classes={np.asarray(classes)!r} is not the same as on the first "
                 f"call to partial_fit, {np.asarray(to_numpy(self.classes_))!r}."
             )
-        indicators = _indicators(y, self.classes_)
+        if positions is not None and np.array_equal(found, self.classes_):
+            indicators = _indicator_matrix(positions, found.shape[0])
+        else:
+            indicators = _indicators(y, self.classes_)
         _check_weighted_classes(indicators, sample_weight)
         weights = self._class_weights(indicators, sample_weight, streaming)
         if weights is not None:
@@ -494,14 +503,20 @@ def _indicators(y, classes):
                 f"y holds labels {np.unique(y[~known])!r} not among the classes "
                 f"{classes!r}."
             )
-        indicators = np.zeros((y.shape[0], classes.shape[0]))
-        indicators[np.arange(y.shape[0]), positions] = 1.0
-        return indicators
+        return _indicator_matrix(positions, classes.shape[0])
     xp, _, device = get_namespace_and_device(y)
     matches = y[:, None] == classes[None, :]
     if not bool(xp.all(xp.any(matches, axis=1))):
         raise ValueError(f"y holds labels not among the classes {classes!r}.")
     return xp.astype(matches, float_dtype(xp, device))
+
+
+def _indicator_matrix(positions, n_classes):
+    """The float ``(n, K)`` indicators of class positions, column by column in
+    memory (F order): each class's statistics then read a contiguous column."""
+    indicators = np.zeros((n_classes, positions.shape[0])).T
+    indicators[np.arange(positions.shape[0]), positions] = 1.0
+    return indicators
 
 
 def _by_blocks(function, scores, classes):

@@ -100,11 +100,11 @@ def cross_product(X, v):
 def check_finite_product(X, v, product, estimator_name=None):
     """Raise the usual ValueError when ``X`` has NaN or infinite entries.
 
-    ``product`` is ``X.T @ V`` where ``v`` is zero exactly on the rows where
-    every column of ``V`` is (``V = v`` for one column): a NaN or an infinity
-    in a row with ``v != 0`` makes it non-finite, so only a non-finite
-    product, or rows with ``v == 0`` (which a BLAS may skip), need a look at
-    ``X`` itself. This replaces the separate pass over ``X`` that
+    ``product`` is ``X.T @ V`` where ``v`` is zero on (at least) the rows
+    where every column of ``V`` is (``V = v`` for one column, else one of its
+    columns): a NaN or an infinity in a row with ``v != 0`` makes the product
+    non-finite, so only a non-finite product, or rows with ``v == 0`` (which a
+    BLAS may skip), need a look at ``X`` itself. This replaces the separate pass over ``X`` that
     ``check_array`` would make. Any array API namespace; rows are checked in
     blocks of ``CHECK_BLOCK_ROWS``.
     """
@@ -274,17 +274,18 @@ def _target_deviations(xp, y, share):
     return mean * magnitude, std * magnitude, deviations, unit, magnitude
 
 
-def _multipliers(xp, base, share, unit, dtype):
+def _multipliers(xp, base, share, unit, dtype, out=None):
     """``base * share / unit``, computed in float64 (the factor of y of scale
     1e-50 does not fit float32) and written straight into an array of
-    ``dtype``: one pass over ``base``."""
+    ``dtype`` (NumPy: ``out`` when given, a column of several): one pass over
+    ``base``."""
     if isinstance(share, float):
         row_factor = 1.0 / (base.shape[0] * unit)
     else:
         row_factor = share / unit
     if not isinstance(base, np.ndarray):
         return xp.astype(base * row_factor, dtype)
-    multipliers = np.empty(base.shape[0], dtype=dtype)
+    multipliers = np.empty(base.shape[0], dtype=dtype) if out is None else out
     np.multiply(base, row_factor, out=multipliers)
     return multipliers
 
@@ -374,8 +375,17 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
     else:
         # One product: the multipliers in X's dtype at once, as BLAS takes them.
         out_dtype = dtype if center is None else X.dtype
+        # Several NumPy columns are written in place into the product's
+        # operand (F order: each column contiguous), not stacked after.
+        columns = None
+        if len(targets) > 1 and center is not None and isinstance(X, np.ndarray):
+            columns = np.zeros((len(targets), n_rows), dtype=out_dtype).T
         multipliers = [
-            xp.zeros(n_rows, dtype=out_dtype, device=device)
+            (
+                xp.zeros(n_rows, dtype=out_dtype, device=device)
+                if columns is None
+                else columns[:, column]
+            )
             if is_constant
             else _multipliers(
                 xp,
@@ -383,10 +393,13 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
                 share,
                 unit / magnitude,
                 out_dtype,
+                out=None if columns is None else columns[:, column],
             )
-            for is_constant, unit, (_, _, deviations, unit_values, magnitude) in zip(
-                constant, units, targets
-            )
+            for column, (
+                is_constant,
+                unit,
+                (_, _, deviations, unit_values, magnitude),
+            ) in enumerate(zip(constant, units, targets))
         ]
         if center is None:
             weights = shares()
@@ -398,9 +411,11 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
             if len(multipliers) == 1:
                 used = columns = multipliers[0]
             else:
-                columns = xp.stack(multipliers, axis=1)
-                # Zero exactly on the rows where every column is.
-                used = xp.sum(xp.abs(columns), axis=1)
+                if columns is None:
+                    columns = xp.stack(multipliers, axis=1)
+                # The rows where every column is zero are among those where
+                # one learnt column is: checking those is enough, at no pass.
+                used = multipliers[constant.index(False)]
             product = cross_product(X, columns)
             check_finite_product(X, used, product, estimator_name)
             moments = (
