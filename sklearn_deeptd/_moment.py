@@ -104,9 +104,9 @@ def check_finite_product(X, v, product, estimator_name=None):
     where every column of ``V`` is (``V = v`` for one column, else one of its
     columns): a NaN or an infinity in a row with ``v != 0`` makes the product
     non-finite, so only a non-finite product, or rows with ``v == 0`` (which a
-    BLAS may skip), need a look at ``X`` itself. This replaces the separate pass over ``X`` that
-    ``check_array`` would make. Any array API namespace; rows are checked in
-    blocks of ``CHECK_BLOCK_ROWS``.
+    BLAS may skip), need a look at ``X`` itself. This replaces the separate
+    pass over ``X`` that ``check_array`` would make. Any array API namespace;
+    rows are checked in blocks of ``CHECK_BLOCK_ROWS``.
     """
     xp, _, device = get_namespace_and_device(X)
     finite = bool(xp.all(xp.isfinite(product)))
