@@ -9,12 +9,8 @@ every estimator's ``random_state``, so every method of a trial fits the same
 rows. :func:`summarize_labels` aggregates them over the trials.
 """
 
-import time
-import warnings
-
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.metrics import accuracy_score, log_loss, r2_score
 from sklearn.model_selection import GridSearchCV
@@ -32,6 +28,7 @@ from ._common import (
     check_positive_int,
     correlation_columns,
     tidy,
+    timed_fit,
 )
 
 # The DeepTD variants, as estimator parameters (the names of the other
@@ -89,17 +86,6 @@ def _check_labels(labels):
     return labels
 
 
-def _fit(model, X, y):
-    """Fit; the seconds taken, the warnings raised and the ConvergenceWarnings."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - start
-    converge = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
-    return seconds, len(caught), converge
-
-
 def _recovery_columns(kernels_true, kernels_est, prefix=""):
     """Per-layer ``|cos|`` (worst branch of each layer), minimum, mean, and
     every layer and branch after matching, as a string."""
@@ -133,7 +119,7 @@ def _deeptd_row(method, estimator, planted, data, trial_seed, options):
         random_state=trial_seed,
         **DEEPTD_METHODS[method],
     )
-    seconds, n_warnings, n_convergence = _fit(model, X, y)
+    seconds, n_warnings, n_convergence = timed_fit(model, X, y)
     if isinstance(model, DeepTDClassifier):
         scores = _label_scores(y_test, model.predict_proba(X_test))
     else:
@@ -171,7 +157,7 @@ def _peer_row(method, planted, data, trial_seed):
         model = MLPClassifier(random_state=trial_seed)
     else:  # Ridge
         model = RidgeCV(alphas=np.logspace(-3, 3, 13))
-    seconds, n_warnings, n_convergence = _fit(model, X, y)
+    seconds, n_warnings, n_convergence = timed_fit(model, X, y)
     if method == "Ridge":
         scores = {"r2_test": r2_score(y_test, model.predict(X_test))}
     else:
@@ -201,7 +187,7 @@ def _search_row(planted, data, trial_seed, options, ranks):
         scoring="neg_log_loss",
         cv=3,
     )
-    seconds, n_warnings, n_convergence = _fit(search, X, y)
+    seconds, n_warnings, n_convergence = timed_fit(search, X, y)
     cv_loss = {
         f"cv_log_loss_rank_{rank}": -score
         for rank, score in zip(

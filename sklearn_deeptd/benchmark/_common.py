@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 from .._datasets import PlantedCNNDataset
@@ -102,13 +103,15 @@ def trial_data(kernel_sizes, N, trial_seed, output_activation="identity", n_test
 
 
 def timed_fit(model, X, y):
-    """Fit, returning the seconds taken and the number of warnings raised."""
+    """Fit; the seconds taken, the number of warnings raised and how many of
+    them are ``ConvergenceWarning``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
         model.fit(X, y)
         seconds = time.perf_counter() - start
-    return seconds, len(caught)
+    converge = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+    return seconds, len(caught), converge
 
 
 def deeptd_row(
@@ -132,7 +135,7 @@ def deeptd_row(
         random_state=trial_seed,
         **METHODS[method],
     )
-    seconds, n_warnings = timed_fit(model, X, y)
+    seconds, n_warnings, _ = timed_fit(model, X, y)
     correlation = kernel_correlation(planted.kernels_, model.kernels_)[:, 0]
     return {
         "method": method,

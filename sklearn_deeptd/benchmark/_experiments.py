@@ -486,7 +486,7 @@ def _time_points(points, methods, repeats, seed, progress, rows):
             for method in methods:
                 floor = _floor_seconds(X, y)
                 model = DeepTDRegressor(sizes, random_state=seed, **METHODS[method])
-                seconds, _ = timed_fit(model, X, y)
+                seconds, _, _ = timed_fit(model, X, y)
                 rows.append(
                     {
                         "setting": setting_label(sizes),
@@ -554,7 +554,7 @@ def _peer_row(method, planted, X, y, X_test, y_test, trial_seed, max_iter):
         )
     else:  # Ridge
         model = RidgeCV(alphas=np.logspace(-3, 3, 13))
-    seconds, n_warnings = timed_fit(model, X, y)
+    seconds, n_warnings, _ = timed_fit(model, X, y)
     return {
         "method": method,
         "r2_test": r2_score(y_test, model.predict(X_test)),

@@ -150,6 +150,22 @@ def _candidates(choices, n_features, ranks, seed, boosting_iter):
     return out
 
 
+def checked_arguments(datasets, known, ranks, trials, mode):
+    """The data sets (a non-empty subset of ``known``), ranks and number of
+    trials of a real-data run, the mode's defaults for those left None."""
+    ranks = mode["ranks"] if ranks is None else ranks
+    ranks = tuple(check_positive_int(rank, "ranks") for rank in ranks)
+    trials = check_positive_int(mode["trials"] if trials is None else trials, "trials")
+    datasets = tuple(datasets)
+    if not datasets or any(name not in known for name in datasets):
+        raise ValueError(
+            f"datasets must be a non-empty subset of {list(known)}, got {datasets}."
+        )
+    if not ranks:
+        raise ValueError("ranks must hold at least one rank.")
+    return datasets, ranks, trials
+
+
 def run_realdata(
     datasets=DATASETS, *, ranks=None, trials=None, seed=0, quick=False, verbose=0
 ):
@@ -220,16 +236,7 @@ def run_realdata(
     dtype: int64
     """
     mode = DEFAULTS["quick" if quick else "full"]
-    ranks = mode["ranks"] if ranks is None else ranks
-    ranks = tuple(check_positive_int(rank, "ranks") for rank in ranks)
-    trials = check_positive_int(mode["trials"] if trials is None else trials, "trials")
-    datasets = tuple(datasets)
-    if not datasets or any(name not in DATASETS for name in datasets):
-        raise ValueError(
-            f"datasets must be a non-empty subset of {list(DATASETS)}, got {datasets}."
-        )
-    if not ranks:
-        raise ValueError("ranks must hold at least one rank.")
+    datasets, ranks, trials = checked_arguments(datasets, DATASETS, ranks, trials, mode)
     loaded = {
         name: _load(name, mode["max_rows"], mode["signal_rows"], seed)
         for name in datasets
@@ -251,7 +258,7 @@ def run_realdata(
             for fold, (train, test) in enumerate(folds.split(X)):
                 for method, columns, steps in plan:
                     pipeline = make_pipeline(StandardScaler(), *map(clone, steps))
-                    seconds, n_warnings = timed_fit(pipeline, X[train], y[train])
+                    seconds, n_warnings, _ = timed_fit(pipeline, X[train], y[train])
                     r2 = r2_score(y[test], pipeline.predict(X[test]))
                     rows.append({
                         "setting": name, "method": method, "n": X.shape[0],

@@ -5,15 +5,11 @@ stratified 5-fold cross-validation on scikit-learn's bundled data sets; see
 :func:`run_realdata_classification`.
 """
 
-import time
-import warnings
-
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
@@ -24,8 +20,8 @@ from threadpoolctl import threadpool_limits
 
 from .._classifier import DeepTDClassifier
 from .._kernel_sizes import default_kernel_sizes
-from ._common import Progress, check_positive_int, tidy
-from ._realdata import _z_order
+from ._common import Progress, tidy, timed_fit
+from ._realdata import _z_order, checked_arguments
 
 N_FOLDS = 5
 DATASETS = ("breast cancer", "iris", "digits")
@@ -131,18 +127,6 @@ def _n_iter(model):
     return np.nan if n_iter is None else int(np.max(n_iter))
 
 
-def _timed_fit(model, X, y):
-    """Fit; the seconds taken, the warnings raised and how many of them are
-    ``ConvergenceWarning``."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - start
-    converge = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
-    return seconds, len(caught), converge
-
-
 def run_realdata_classification(
     datasets=DATASETS, *, ranks=None, trials=None, seed=0, quick=False, verbose=0
 ):
@@ -213,16 +197,7 @@ def run_realdata_classification(
     dtype: int64
     """
     mode = DEFAULTS["quick" if quick else "full"]
-    ranks = mode["ranks"] if ranks is None else ranks
-    ranks = tuple(check_positive_int(rank, "ranks") for rank in ranks)
-    trials = check_positive_int(mode["trials"] if trials is None else trials, "trials")
-    datasets = tuple(datasets)
-    if not datasets or any(name not in DATASETS for name in datasets):
-        raise ValueError(
-            f"datasets must be a non-empty subset of {list(DATASETS)}, got {datasets}."
-        )
-    if not ranks:
-        raise ValueError("ranks must hold at least one rank.")
+    datasets, ranks, trials = checked_arguments(datasets, DATASETS, ranks, trials, mode)
     loaded = {name: _load(name, mode["max_rows"], seed) for name in datasets}
     plans = {
         (name, trial): _candidates(
@@ -247,7 +222,7 @@ def run_realdata_classification(
             for fold, (train, test) in enumerate(folds.split(X, y)):
                 for method, columns, steps in plan:
                     pipeline = make_pipeline(StandardScaler(), *map(clone, steps))
-                    seconds, n_warnings, n_converge = _timed_fit(
+                    seconds, n_warnings, n_converge = timed_fit(
                         pipeline, X[train], y[train]
                     )
                     accuracy = accuracy_score(y[test], pipeline.predict(X[test]))
