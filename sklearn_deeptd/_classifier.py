@@ -286,7 +286,8 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
             found, positions = np.unique(y, return_inverse=True)
         else:
             # In y's namespace: a copy to the host would cost more than the fit.
-            found = _sorted_labels(y)
+            xp, _ = get_namespace(y)
+            found = xp.sort(xp.unique_values(y))
         # The label type (binary, multiclass, continuous...) is that of the
         # distinct labels: checked on those, not on every row again.
         check_classification_targets(found)
@@ -294,7 +295,7 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
             if streaming and classes is None:
                 # A stream after fit keeps fit's classes (as SGDClassifier does).
                 classes = getattr(self, "classes_", None)
-            self.classes_ = _classes(found, classes if streaming else None, streaming)
+            self.classes_ = _classes(found, classes, streaming)
         elif classes is not None and not np.array_equal(
             np.asarray(classes), np.asarray(to_numpy(self.classes_))
         ):
@@ -435,14 +436,6 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
         tags = super().__sklearn_tags__()
         tags.array_api_support = True
         return tags
-
-
-def _sorted_labels(y):
-    """The distinct labels of ``y``, sorted, in its namespace."""
-    xp, is_array_api = get_namespace(y)
-    if isinstance(y, np.ndarray) or not is_array_api:
-        return np.unique(y)
-    return xp.sort(xp.unique_values(y))
 
 
 def _classes(found, classes, streaming):

@@ -193,10 +193,9 @@ def _deeptd_start(moment, search, settings, random_state):
             return_outputs=True,
             x_divisor=search.x_divisor,
         )
-        start = _with_output_layer(start, outputs, search, settings)
         if branches_vary(outputs, search.weight):
-            return start, n_iter, True
-        dead_starts.append(start)
+            return _with_output_layer(start, outputs, search, settings), n_iter, True
+        dead_starts.append((start, outputs))
     warnings.warn(
         f"{settings.estimator_name} found no live start: with every sign pattern, "
         f"each of the {len(decompositions)} distinct decomposition(s) of the "
@@ -204,7 +203,9 @@ def _deeptd_start(moment, search, settings, random_state):
         "rows; " + _advice(settings),
         UserWarning,
     )
-    return dead_starts[0], n_iter, False
+    # The output layer only for the start returned (a logistic fit each).
+    start, outputs = dead_starts[0]
+    return _with_output_layer(start, outputs, search, settings), n_iter, False
 
 
 def _moment_tensor(moment, kernel_sizes):
