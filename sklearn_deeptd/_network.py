@@ -85,10 +85,22 @@ def _contract_blocks(xp, grouped, kernel):
     return xp.sum(grouped * xp.reshape(kernel.T, (1, 1, size, n_branches)), axis=2)
 
 
-def _kernel_gradient(xp, delta, grouped):
-    """``sum_{n, m} delta[n, m, r] grouped[n, m, d, r]``, shape ``(r, d)``."""
+def _kernel_gradient(xp, delta, grouped, per_sample=False):
+    """``sum_{n, m} delta[n, m, r] grouped[n, m, d, r]``, shape ``(r, d)``;
+    with ``per_sample``, the sum over ``m`` only, shape ``(n, r, d)``."""
+    n_samples, n_blocks, size, n_branches = grouped.shape
+    if per_sample:
+        if _is_numpy_namespace(xp):
+            if n_branches == 1:
+                # One (1, m) @ (m, d) product per row.
+                product = np.reshape(delta, (n_samples, 1, n_blocks)) @ np.reshape(
+                    grouped, (n_samples, n_blocks, size)
+                )
+                return product
+            return np.einsum("nmr,nmdr->nrd", delta, grouped)
+        summed = xp.sum(delta[:, :, None, :] * grouped, axis=1)
+        return xp.permute_dims(summed, (0, 2, 1))
     if _is_numpy_namespace(xp):
-        size, n_branches = grouped.shape[2:]
         if n_branches == 1:
             product = np.reshape(grouped, (-1, size)).T @ np.reshape(delta, (-1,))
             return product[None, :]
@@ -184,7 +196,7 @@ def forward(X, kernels, activations, *, return_cache=False, row_scale=None):
     return outputs
 
 
-def backward(X, kernels, activations, cache, output_gradient):
+def backward(X, kernels, activations, cache, output_gradient, *, per_sample=False):
     """Back-propagate a gradient on the branch outputs to every kernel.
 
     Parameters
@@ -199,11 +211,16 @@ def backward(X, kernels, activations, cache, output_gradient):
         The pre-activations and activations returned by :func:`forward`.
     output_gradient : ndarray of shape (n_samples, n_branches)
         Gradient of the loss with respect to each branch output.
+    per_sample : bool, default=False
+        Return each row's share of the gradients instead of their sum: with
+        an ``output_gradient`` of ones, the Jacobian of each branch output in
+        that branch's kernels.
 
     Returns
     -------
     kernel_gradients : list of ndarray of shape (n_branches, d_l)
-        Gradient of the loss with respect to each kernel.
+        Gradient of the loss with respect to each kernel; with
+        ``per_sample``, of shape ``(n_samples, n_branches, d_l)``.
     """
     xp, _ = get_namespace(X)
     n_samples = X.shape[0]
@@ -214,9 +231,15 @@ def backward(X, kernels, activations, cache, output_gradient):
     for layer in range(len(kernels) - 1, 0, -1):
         pre, inputs = cache[layer - 1]
         grouped = xp.reshape(inputs, (n_samples, -1, sizes[layer], n_branches))
-        gradients[layer] = _kernel_gradient(xp, delta, grouped)
+        gradients[layer] = _kernel_gradient(xp, delta, grouped, per_sample)
         derivative = activations[layer - 1].derivative(pre)
         delta = _delta_below(xp, delta, kernels[layer], derivative)
+    if per_sample:
+        # Every branch reads the same blocks of X: one (r, m) @ (m, d_1)
+        # product per row.
+        blocks = xp.reshape(X, (n_samples, -1, sizes[0]))
+        gradients[0] = xp.permute_dims(delta, (0, 2, 1)) @ blocks
+        return gradients
     blocks = xp.reshape(X, (-1, sizes[0]))
     gradients[0] = (blocks.T @ xp.reshape(delta, (-1, n_branches))).T
     return gradients

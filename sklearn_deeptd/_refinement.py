@@ -46,6 +46,18 @@ OUTPUT_TOL = 1e-10
 OUTPUT_FTOL = 64 * np.finfo(np.float64).eps
 
 
+# The squared error's refinement takes damped Gauss-Newton steps when the
+# Gauss-Newton matrix costs little beside a pass over the rows (see
+# uses_gauss_newton); on a zero or small residual they converge in a few
+# passes where L-BFGS took tens (d=2, D=12 planted networks: 8-13 against
+# 24-67). Their damping starts at DAMPING_START times the matrix's largest
+# diagonal entry; a damping beyond DAMPING_LIMIT times it means no step lowers
+# the loss.
+GAUSS_NEWTON_COST = 4
+DAMPING_START = 1e-3
+DAMPING_LIMIT = 1e16
+
+
 class Refinement(NamedTuple):
     """A refined network and how L-BFGS got there."""
 
@@ -175,6 +187,164 @@ def loss_and_gradient(
     return _penalised(total_loss, gradient, theta, int(np.prod(output_shape)), alpha)
 
 
+def _output_jacobian(outputs, branch_jacobians, weights, xp):
+    """The Jacobian of the network's outputs in theta (see :func:`pack`) for
+    one block of rows: shape ``(n, P)`` for one output, ``(n, m, P)`` for
+    ``m``, from the branch outputs ``(n, r)`` and each layer's per-row branch
+    Jacobian ``(n, r, d_l)``."""
+    n_rows, n_branches = outputs.shape
+    ones = xp.ones((n_rows, 1), dtype=outputs.dtype, device=device(outputs))
+    if weights.ndim == 1:
+        # Output = outputs @ weights + intercept: each kernel entry of branch
+        # r moves it by weights[r] times the branch's derivative.
+        pieces = [
+            xp.reshape(jacobian * weights[None, :, None], (n_rows, -1))
+            for jacobian in branch_jacobians
+        ]
+        return xp.concat(pieces + [outputs, ones], axis=1)
+    n_outputs = weights.shape[1]
+    identity = xp.eye(n_outputs, dtype=outputs.dtype, device=device(outputs))
+    pieces = [
+        xp.reshape(
+            jacobian[:, None, :, :] * xp.reshape(weights.T, (1, n_outputs, -1, 1)),
+            (n_rows, n_outputs, -1),
+        )
+        for jacobian in branch_jacobians
+    ]
+    # Output k moves with weights[r, k] by branch r's output, with the
+    # intercept's entry k by one.
+    weight_part = outputs[:, None, :, None] * identity[None, :, None, :]
+    pieces.append(xp.reshape(weight_part, (n_rows, n_outputs, -1)))
+    pieces.append(xp.broadcast_to(identity[None, :, :], (n_rows, n_outputs, n_outputs)))
+    return xp.concat(pieces, axis=2)
+
+
+def gauss_newton_system(
+    theta,
+    X,
+    targets,
+    sample_weight,
+    kernel_shapes,
+    activations,
+    *,
+    alpha=0.0,
+    x_divisor=1.0,
+):
+    """The penalised weighted squared error, its gradient and its
+    Gauss-Newton matrix at ``theta``, in one pass over the rows.
+
+    With ``J`` the Jacobian of the outputs in theta and ``W`` the row weights,
+    the matrix is ``J^T W J`` (plus ``alpha`` on the diagonal of every kernel
+    and output weight): the loss's Hessian without the residuals' second
+    derivatives, exact for a zero residual. The passes run in the rows'
+    namespace, over blocks of rows, whose Jacobian alone they hold.
+
+    Returns
+    -------
+    loss : float
+    gradient : ndarray of shape theta.shape
+    matrix : ndarray of shape (theta.size, theta.size)
+        NumPy float64.
+    """
+    xp, _, X_device = get_namespace_and_device(X)
+    output_shape = tuple(targets.shape[1:])
+    kernels, weights, intercept = unpack(
+        xp.asarray(theta, dtype=X.dtype, device=X_device),
+        kernel_shapes,
+        output_shape,
+        xp,
+    )
+    total_loss, gradient, matrix = 0.0, None, None
+    for rows in row_blocks(X):
+        X_block = scaled_block(X, rows, x_divisor)
+        outputs, cache = forward(X_block, kernels, activations, return_cache=True)
+        residual = outputs @ weights + intercept - targets[rows, ...]
+        jacobian = _output_jacobian(
+            outputs,
+            backward(
+                X_block,
+                kernels,
+                activations,
+                cache,
+                xp.ones_like(outputs),
+                per_sample=True,
+            ),
+            weights,
+            xp,
+        )
+        weight = sample_weight[rows]
+        # Rows (and outputs) of J, each with its residual.
+        jacobian = xp.reshape(jacobian, (-1, theta.shape[0]))
+        residual = xp.reshape(residual, (-1,))
+        if output_shape:
+            weight = xp.reshape(
+                xp.broadcast_to(weight[:, None], (weight.shape[0], output_shape[0])),
+                (-1,),
+            )
+        weighted = jacobian * weight[:, None]
+        block_gradient = residual @ weighted
+        block_matrix = weighted.T @ jacobian
+        total_loss += 0.5 * float(weight @ (residual * residual))
+        gradient = block_gradient if gradient is None else gradient + block_gradient
+        matrix = block_matrix if matrix is None else matrix + block_matrix
+    gradient = np.array(to_numpy(gradient, xp), dtype=np.float64)
+    matrix = np.array(to_numpy(matrix, xp), dtype=np.float64)
+    n_intercepts = int(np.prod(output_shape))
+    if alpha:
+        diagonal = np.arange(theta.shape[0] - n_intercepts)
+        matrix[diagonal, diagonal] += alpha
+    loss, gradient = _penalised(total_loss, gradient, theta, n_intercepts, alpha)
+    return loss, gradient, matrix
+
+
+class _Stop(NamedTuple):
+    theta: np.ndarray
+    loss: float
+    n_iter: int
+    hit_max_iter: bool
+    message: str
+
+
+def _levenberg_marquardt(system, theta, *, max_iter, tol):
+    """Minimise a least-squares objective by damped Gauss-Newton steps.
+
+    ``system(theta)`` returns the loss, its gradient and Gauss-Newton matrix.
+    The damping follows Nielsen's rule (Madsen, Nielsen and Tingleff, *Methods
+    for non-linear least squares problems*, 2004): it shrinks when the loss
+    falls as the quadratic model predicts and grows when a step fails. Each
+    iteration is one pass (one call of ``system``). It stops as L-BFGS does
+    in :func:`refine`: when an accepted step lowers the loss by at most
+    ``tol * max(loss, 1)``, or when every gradient entry is at most ``tol``.
+    """
+    loss, gradient, matrix = system(theta)
+    damping = DAMPING_START * max(float(np.max(np.diag(matrix))), np.finfo(float).tiny)
+    growth = 2.0
+    for n_iter in range(1, max_iter + 1):
+        if np.max(np.abs(gradient)) <= tol:
+            return _Stop(theta, loss, n_iter - 1, False, "gradient below tol")
+        damped = matrix + damping * np.eye(theta.shape[0])
+        step = np.linalg.solve(damped, -gradient)
+        predicted = -float(gradient @ step) - 0.5 * float(step @ matrix @ step)
+        new_loss, new_gradient, new_matrix = system(theta + step)
+        if new_loss < loss:
+            ratio = (loss - new_loss) / predicted if predicted > 0 else 1.0
+            damping *= max(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3)
+            growth = 2.0
+            decrease = loss - new_loss
+            theta, gradient, matrix = theta + step, new_gradient, new_matrix
+            loss, previous = new_loss, loss
+            if decrease <= tol * max(abs(previous), abs(loss), 1.0):
+                return _Stop(theta, loss, n_iter, False, "loss decrease below tol")
+        else:
+            damping *= growth
+            growth *= 2.0
+            if not np.isfinite(damping) or damping > DAMPING_LIMIT * (
+                1.0 + float(np.max(np.abs(np.diag(matrix))))
+            ):
+                return _Stop(theta, loss, n_iter, False, "no step lowers the loss")
+    return _Stop(theta, loss, max_iter, True, "max_iter reached")
+
+
 def refine(
     rows,
     start,
@@ -232,26 +402,50 @@ default="squared_error"
         )
     xp, _, _ = get_namespace_and_device(rows.X)
     theta = np.asarray(to_numpy(pack(*start, xp), xp), float)
-    objective = partial(
-        loss_and_gradient, loss=loss, alpha=alpha, x_divisor=rows.x_divisor
-    )
-    result = minimize(
-        objective,
-        theta,
-        args=(rows.X, rows.y, rows.weight, kernel_shapes, activations),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": max_iter, "ftol": tol, "gtol": tol},
-    )
+    data = (rows.X, rows.y, rows.weight, kernel_shapes, activations)
+    if uses_gauss_newton(loss, theta.shape[0], rows.y, rows.X.shape[1]):
+        system = partial(gauss_newton_system, alpha=alpha, x_divisor=rows.x_divisor)
+        stop = _levenberg_marquardt(
+            lambda point: system(point, *data), theta, max_iter=max_iter, tol=tol
+        )
+        method = "Gauss-Newton"
+    else:
+        objective = partial(
+            loss_and_gradient, loss=loss, alpha=alpha, x_divisor=rows.x_divisor
+        )
+        result = minimize(
+            objective,
+            theta,
+            args=data,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iter, "ftol": tol, "gtol": tol},
+        )
+        stop = _Stop(
+            result.x, float(result.fun), result.nit, result.status == 1, result.message
+        )
+        method = "L-BFGS"
     if verbose:
         print(
-            f"[DeepTDRegressor] refinement: {result.nit} L-BFGS iterations, "
-            f"loss {result.fun:.3e} ({result.message})"
+            f"[DeepTDRegressor] refinement: {stop.n_iter} {method} iterations, "
+            f"loss {stop.loss:.3e} ({stop.message})"
         )
-    kernels, weights, intercept = unpack(result.x, kernel_shapes, output_shape)
+    kernels, weights, intercept = unpack(stop.theta, kernel_shapes, output_shape)
     intercept = float(intercept) if not output_shape else intercept.copy()
     network = Network(kernels, weights.copy(), intercept)
-    return Refinement(network, float(result.fun), result.nit, result.status == 1)
+    return Refinement(network, stop.loss, stop.n_iter, stop.hit_max_iter)
+
+
+def uses_gauss_newton(loss, n_parameters, targets, n_features):
+    """Whether :func:`refine` takes Gauss-Newton steps: for the squared error,
+    when the Gauss-Newton matrix of a row (``n_outputs * n_parameters^2``
+    products) costs at most ``GAUSS_NEWTON_COST`` times reading it
+    (``n_features``)."""
+    n_outputs = targets.shape[1] if targets.ndim == 2 else 1
+    return (
+        loss == "squared_error"
+        and n_outputs * n_parameters**2 <= GAUSS_NEWTON_COST * n_features
+    )
 
 
 def _least_squares_output_weights(outputs, targets, sample_weight, alpha):

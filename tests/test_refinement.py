@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from test_array_api import NAMESPACES, _setup
 
 import sklearn_deeptd._network as network_module
+import sklearn_deeptd._refinement as refinement_module
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset, kernel_correlation
 from sklearn_deeptd._activations import resolve_activations
 from sklearn_deeptd._network import (
@@ -22,10 +23,12 @@ from sklearn_deeptd._network import (
 )
 from sklearn_deeptd._refinement import (
     fit_output_weights,
+    gauss_newton_system,
     loss_and_gradient,
     pack,
     refine,
     unpack,
+    uses_gauss_newton,
 )
 from sklearn_deeptd._subsample import Rows
 
@@ -100,6 +103,142 @@ def test_gradient_matches_finite_differences(
         )
         numerical[i] = (plus - minus) / (2 * step)
     np.testing.assert_allclose(gradient, numerical, rtol=1e-5, atol=1e-7)
+
+
+def _outputs(theta, X, shapes, activations, output_shape):
+    kernels, weights, intercept = unpack(theta, shapes, output_shape)
+    return forward(X, kernels, activations) @ weights + intercept
+
+
+@pytest.mark.parametrize("hidden, output", [("relu", "identity"), ("tanh", "relu")])
+@pytest.mark.parametrize("rank", [1, 2])
+@pytest.mark.parametrize("n_outputs", [None, 3])
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+def test_gauss_newton_system_matches_finite_differences(
+    hidden, output, rank, n_outputs, alpha
+):
+    # Its loss and gradient are loss_and_gradient's; its matrix is J^T W J
+    # (plus alpha on the penalised diagonal), J the outputs' Jacobian by
+    # central differences.
+    activations = resolve_activations(hidden, output, len(SIZES))
+    X, targets, weight, theta, shapes = _problem("squared_error", n_outputs, rank)
+    setting = dict(alpha=alpha, x_divisor=2.0)
+    loss, gradient, matrix = gauss_newton_system(
+        theta, X, targets, weight, shapes, activations, **setting
+    )
+    expected_loss, expected_gradient = loss_and_gradient(
+        theta, X, targets, weight, shapes, activations, **setting
+    )
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-13)
+    output_shape = () if n_outputs is None else (n_outputs,)
+    step = 1e-6
+    columns = []
+    for i in range(theta.size):
+        delta = np.zeros_like(theta)
+        delta[i] = step
+        plus = _outputs(theta + delta, X / 2.0, shapes, activations, output_shape)
+        minus = _outputs(theta - delta, X / 2.0, shapes, activations, output_shape)
+        columns.append(np.reshape((plus - minus) / (2 * step), (-1,)))
+    jacobian = np.stack(columns, axis=1)
+    row_weight = weight if n_outputs is None else np.repeat(weight, n_outputs)
+    expected = jacobian.T @ (row_weight[:, None] * jacobian)
+    n_intercepts = 1 if n_outputs is None else n_outputs
+    penalised = np.arange(theta.size - n_intercepts)
+    expected[penalised, penalised] += alpha
+    np.testing.assert_allclose(matrix, expected, rtol=1e-5, atol=1e-8)
+
+
+def _lbfgs_only(monkeypatch):
+    monkeypatch.setattr(refinement_module, "GAUSS_NEWTON_COST", 0)
+
+
+@pytest.mark.parametrize("n_outputs", [None, 2])
+def test_gauss_newton_and_lbfgs_reach_the_same_minimum(n_outputs, monkeypatch):
+    # A smooth network: at a ReLU kink both stop within about 1e-6 of the
+    # loss, each on its own side.
+    sizes = (4, 4, 4, 4)
+    planted = PlantedCNNDataset(
+        kernel_sizes=sizes,
+        activation="tanh",
+        noise=0.3,
+        n_targets=n_outputs,
+        random_state=3,
+    )
+    X, y = planted.sample(600, random_state=4)
+    activations = resolve_activations("tanh", "identity", len(sizes))
+    output_shape = () if n_outputs is None else (n_outputs,)
+    kernels = [np.atleast_2d(k) / np.linalg.norm(k) for k in planted.kernels_]
+    start = Network(
+        [0.8 * k + 0.1 for k in kernels],
+        np.ones((1,) + output_shape),
+        0.0 if n_outputs is None else np.zeros(n_outputs),
+    )
+    rows = Rows(X, y, np.full(600, 1 / 600))
+    setting = dict(alpha=1e-3, max_iter=2000, tol=1e-14)
+    n_parameters = pack(*start).size
+    assert uses_gauss_newton("squared_error", n_parameters, y, X.shape[1])
+    gauss_newton = refine(rows, start, activations, **setting)
+    _lbfgs_only(monkeypatch)
+    lbfgs = refine(rows, start, activations, **setting)
+    assert gauss_newton.loss == pytest.approx(lbfgs.loss, rel=1e-9)
+    assert gauss_newton.loss <= lbfgs.loss * (1 + 1e-12)
+    assert gauss_newton.n_iter < lbfgs.n_iter
+    assert not gauss_newton.hit_max_iter
+
+
+def test_gauss_newton_recovers_a_deep_network_in_a_few_passes():
+    # A zero residual: Gauss-Newton converges quadratically, to the planted
+    # network itself, where L-BFGS crawled for tens of iterations.
+    sizes = (2,) * 10
+    planted = PlantedCNNDataset(kernel_sizes=sizes, random_state=0)
+    X, y = planted.sample(1000, random_state=1)
+    activations = resolve_activations("relu", "identity", len(sizes))
+    model = DeepTDRegressor(kernel_sizes=sizes, random_state=0, refine=False)
+    start = model.fit(X, y)
+    rows = Rows(X / model.input_scale_, y, np.full(1000, 1 / 1000))
+    network = Network(
+        [np.asarray(k) for k in start.kernels_],
+        np.asarray(start.weights_),
+        float(start.intercept_),
+    )
+    refined = refine(rows, network, activations, max_iter=300, tol=1e-7)
+    assert refined.n_iter <= 15
+    assert refined.loss < 1e-8
+    assert min(kernel_correlation(planted.kernels_, refined.network.kernels)) > 1 - 1e-6
+
+
+def test_gauss_newton_stops_on_max_iter():
+    sizes = (4, 4, 4)
+    planted = PlantedCNNDataset(kernel_sizes=sizes, noise=0.3, random_state=0)
+    X, y = planted.sample(300, random_state=1)
+    activations = resolve_activations("relu", "identity", len(sizes))
+    start = Network(
+        random_unit_kernels(sizes, 1, np.random.RandomState(2)), np.ones(1), 0.0
+    )
+    assert uses_gauss_newton("squared_error", pack(*start).size, y, X.shape[1])
+    rows = Rows(X, y, np.full(300, 1 / 300))
+    refined = refine(rows, start, activations, max_iter=2, tol=1e-14)
+    assert refined.n_iter == 2 and refined.hit_max_iter
+    assert not refine(rows, start, activations, max_iter=300, tol=1e-7).hit_max_iter
+
+
+@pytest.mark.parametrize(
+    "loss, n_parameters, n_outputs, n_features, expected",
+    [
+        ("squared_error", 26, None, 4096, True),
+        ("squared_error", 26, None, 512, True),
+        ("squared_error", 51, None, 512, False),
+        ("squared_error", 30, 3, 512, False),
+        ("binary_log_loss", 10, None, 4096, False),
+        ("multinomial_log_loss", 10, 3, 4096, False),
+    ],
+)
+def test_uses_gauss_newton_when_its_matrix_is_cheap(
+    loss, n_parameters, n_outputs, n_features, expected
+):
+    targets = np.zeros(5) if n_outputs is None else np.zeros((5, n_outputs))
+    assert uses_gauss_newton(loss, n_parameters, targets, n_features) is expected
 
 
 def test_alpha_penalises_kernels_and_weights_not_intercepts():
@@ -425,6 +564,25 @@ def test_loss_and_gradient_run_in_the_input_namespace(
         )
     assert got_loss == pytest.approx(expected_loss, rel=1e-10)
     np.testing.assert_allclose(got_gradient, expected_gradient, rtol=1e-10, atol=1e-12)
+    if loss == "squared_error":
+        expected_system = gauss_newton_system(
+            theta, X, targets, weight, shapes, activations, alpha=0.1, x_divisor=2.0
+        )
+        with sklearn.config_context(array_api_dispatch=True):
+            got_system = gauss_newton_system(
+                theta,
+                asarray(X),
+                asarray(targets),
+                asarray(weight),
+                shapes,
+                activations,
+                alpha=0.1,
+                x_divisor=2.0,
+            )
+        assert got_system[0] == pytest.approx(expected_system[0], rel=1e-10)
+        for got, expected in zip(got_system[1:], expected_system[1:]):
+            assert isinstance(got, np.ndarray)
+            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
     for got, expected in zip(got_weights, expected_weights):
         assert type(got) is type(asarray(X))
         # L-BFGS's stopping point moves with the last bits of its gradients.
