@@ -5,9 +5,9 @@ With ``sklearn.set_config(array_api_dispatch=True)`` and a non-NumPy input
 namespace and on that device: the moment, the subsamples, the sign search
 and the refinement's passes are written against the array API. What comes
 to the host is small: the moment (``n_features * n_targets`` numbers, which
-the decomposition reads), correlations, the refinement's parameter vector
-for scipy's L-BFGS, and, only when some sample weights are zero, the mask of
-weighted rows (n booleans). The fitted arrays go back to the input's
+the decomposition reads), correlations, the refinement's parameter vector,
+gradient and Gauss-Newton matrix, and, only when some sample weights are
+zero, the mask of weighted rows (n booleans). The fitted arrays go back to the input's
 namespace and device.
 """
 

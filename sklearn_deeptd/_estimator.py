@@ -270,17 +270,17 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
         Centre the targets before forming the moment (DeepTD). ``False`` gives the
         NaiveTD baseline of the paper.
     max_iter : int, default=300
-        Maximum number of L-BFGS iterations of the refinement; the
-        decomposition may take ``10 * max_iter`` sweeps of alternating least
-        squares (each costs ``O(n_features * rank)``, nothing beside the pass
-        over X). Most fits stop well before: planted ReLU networks of the
-        paper's depths (d=2, D=12 and d=3, D=8, N=50) took 18 to 146 L-BFGS
-        iterations.
+        Maximum number of iterations of the refinement (Gauss-Newton or
+        L-BFGS, see Notes); the decomposition may take ``10 * max_iter``
+        sweeps of alternating least squares (each costs
+        ``O(n_features * rank)``, nothing beside the pass over X). Most fits
+        stop well before: planted ReLU networks of the paper's depths (d=2,
+        D=12 and d=3, D=8, N=50) took 4 to 29 Gauss-Newton iterations.
     tol : float, default=1e-7
         Tolerance of both stages: the decomposition stops when its relative error
-        changes by less than ``tol``; L-BFGS stops when the loss (relative to the
-        variance of ``y``) decreases by less than ``tol`` in an iteration or every
-        gradient entry is below ``tol``.
+        changes by less than ``tol``; the refinement stops when the loss
+        (relative to the variance of ``y``) decreases by less than ``tol`` in an
+        iteration or every gradient entry is below ``tol``.
     refine : bool, default=True
         Refine all kernels, branch weights and the intercept by minimising the
         squared loss, starting from the DeepTD estimate.
@@ -342,8 +342,9 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
     activations_ : tuple of str
         Activation of each layer, output layer last.
     n_iter_ : int
-        Iterations of the last stage run: L-BFGS iterations with
-        ``refine=True``, else decomposition sweeps (0 for a zero moment).
+        Iterations of the last stage run: refinement iterations (Gauss-Newton
+        or L-BFGS) with ``refine=True``, else decomposition sweeps (0 for a
+        zero moment).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -407,10 +408,16 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
     ``random_state``.
 
     Refinement minimises the weighted squared loss over every kernel, branch
-    weight and the intercept with L-BFGS (analytic gradients) on at most
-    ``refine_samples`` rows; it stops when the loss decreases by less than
-    ``tol`` (relative) or the gradient vanishes, and warns with a
-    ``ConvergenceWarning`` when it stops on ``max_iter`` instead.
+    weight and the intercept on at most ``refine_samples`` rows, by damped
+    Gauss-Newton (Levenberg-Marquardt) steps when the Gauss-Newton matrix of a
+    row (``n_targets * n_parameters**2`` products) costs at most four times
+    reading it (``n_features``), else by L-BFGS; both use the analytic
+    gradients of one backward pass per iteration (Gauss-Newton keeps each
+    row's). Gauss-Newton converges in a few iterations where the residual is
+    small (d=2, D=12 planted networks at N=50: 4 to 29 iterations over ten
+    seeds, where L-BFGS took 20 to 68). The refinement stops when the loss
+    decreases by less than ``tol`` (relative) or the gradient vanishes, and
+    warns with a ``ConvergenceWarning`` when it stops on ``max_iter`` instead.
 
     References
     ----------
@@ -455,8 +462,8 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
             PyTorch tensor or other array API array is fitted in its own
             namespace and on its device: the moment, the finiteness check,
             the subsamples, the sign search and the refinement's forward and
-            backward passes (the decomposition of the moment and L-BFGS's
-            steps on the host); the fitted arrays are in X's namespace and
+            backward passes (the decomposition of the moment and the
+            refinement's steps on the host); the fitted arrays are in X's namespace and
             on its device. See doc/scaling.rst.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets: finite real numbers (strings raise a ``ValueError``).

@@ -98,7 +98,7 @@ class FittedNetwork:
     ``kernels`` act on X divided by ``input_scale``, and ``td_kernels`` are
     the unit-norm starting kernels (the DeepTD estimate with resolved signs,
     or the random start). ``n_iter`` counts the iterations of the last stage
-    run: L-BFGS iterations, else decomposition sweeps.
+    run: refinement iterations, else decomposition sweeps.
     """
 
     kernels: list
@@ -150,11 +150,12 @@ def solve(summary, settings, random_state):
     best = min(range(len(fits)), key=lambda index: fits[index].loss)
     if fits[best].hit_max_iter:
         warnings.warn(
-            f"The refinement stopped at max_iter={settings.max_iter} L-BFGS "
+            f"The refinement stopped at max_iter={settings.max_iter} "
             "iterations before converging; increase max_iter or tol.",
             ConvergenceWarning,
         )
-    # A dead start was reported already; a live one may still die in L-BFGS.
+    # A dead start was reported already; a live one may still die in the
+    # refinement.
     refined = fits[best].network
     if live_start and settings.refine and not _lives(rows, refined, settings):
         warnings.warn(
