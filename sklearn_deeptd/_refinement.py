@@ -125,6 +125,20 @@ def _penalised(loss, gradient, theta, n_intercepts, alpha):
     return loss + 0.5 * alpha * float(penalised @ penalised), gradient
 
 
+def _network_beside(theta, X, targets, kernel_shapes):
+    """X's namespace, the outputs' shape (the targets' row) and the kernels,
+    weights and intercept of ``theta`` in X's namespace, dtype and device."""
+    xp, _, X_device = get_namespace_and_device(X)
+    output_shape = tuple(targets.shape[1:])
+    network = unpack(
+        xp.asarray(theta, dtype=X.dtype, device=X_device),
+        kernel_shapes,
+        output_shape,
+        xp,
+    )
+    return xp, output_shape, network
+
+
 def loss_and_gradient(
     theta,
     X,
@@ -154,14 +168,9 @@ def loss_and_gradient(
     gradient : ndarray of shape theta.shape
         Its gradient, NumPy float64.
     """
-    xp, _, X_device = get_namespace_and_device(X)
     head = get_loss_head(loss, targets.ndim)
-    output_shape = tuple(targets.shape[1:])
-    kernels, weights, intercept = unpack(
-        xp.asarray(theta, dtype=X.dtype, device=X_device),
-        kernel_shapes,
-        output_shape,
-        xp,
+    xp, output_shape, (kernels, weights, intercept) = _network_beside(
+        theta, X, targets, kernel_shapes
     )
     total_loss = 0.0
     total = None
@@ -249,13 +258,8 @@ def gauss_newton_system(
     matrix : ndarray of shape (theta.size, theta.size)
         NumPy float64.
     """
-    xp, _, X_device = get_namespace_and_device(X)
-    output_shape = tuple(targets.shape[1:])
-    kernels, weights, intercept = unpack(
-        xp.asarray(theta, dtype=X.dtype, device=X_device),
-        kernel_shapes,
-        output_shape,
-        xp,
+    xp, output_shape, (kernels, weights, intercept) = _network_beside(
+        theta, X, targets, kernel_shapes
     )
     total_loss, gradient, matrix = 0.0, None, None
     for rows in row_blocks(X):
