@@ -304,6 +304,18 @@ def gauss_newton_system(
     return loss, gradient, matrix
 
 
+def _damped_step(matrix, gradient, damping):
+    """The step solving ``(matrix + damping I) step = -gradient``, or None
+    when that matrix is singular in floating point (a damping that underflows
+    against a singular Gauss-Newton matrix, as ReLU's rescalings between
+    layers make it): the caller then grows the damping."""
+    damped = matrix + damping * np.eye(gradient.shape[0])
+    try:
+        return np.linalg.solve(damped, -gradient)
+    except np.linalg.LinAlgError:
+        return None
+
+
 class _Stop(NamedTuple):
     theta: np.ndarray
     loss: float
@@ -335,11 +347,11 @@ def _levenberg_marquardt(system, theta, *, max_iter, tol):
         undamped = np.linalg.lstsq(matrix, gradient, rcond=None)[0]
         if 0.5 * float(gradient @ undamped) <= tol * max(abs(loss), 1.0):
             return _Stop(theta, loss, n_iter - 1, False, "predicted decrease below tol")
-        damped = matrix + damping * np.eye(theta.shape[0])
-        step = np.linalg.solve(damped, -gradient)
-        predicted = -float(gradient @ step) - 0.5 * float(step @ matrix @ step)
-        new_loss, new_gradient, new_matrix = system(theta + step)
-        if new_loss < loss:
+        step = _damped_step(matrix, gradient, damping)
+        if step is not None:
+            predicted = -float(gradient @ step) - 0.5 * float(step @ matrix @ step)
+            new_loss, new_gradient, new_matrix = system(theta + step)
+        if step is not None and new_loss < loss:
             ratio = (loss - new_loss) / predicted if predicted > 0 else 1.0
             damping *= max(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3)
             growth = 2.0

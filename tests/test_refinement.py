@@ -208,6 +208,16 @@ def test_gauss_newton_recovers_a_deep_network_in_a_few_passes():
     assert min(kernel_correlation(planted.kernels_, refined.network.kernels)) > 1 - 1e-6
 
 
+def test_a_singular_damped_matrix_gives_no_step():
+    # ReLU's rescalings make the Gauss-Newton matrix singular: a damping that
+    # underflowed to zero must not raise, the caller grows it instead.
+    matrix = np.array([[1.0, 1.0], [1.0, 1.0]])
+    gradient = np.array([1.0, -1.0])
+    assert refinement_module._damped_step(matrix, gradient, 0.0) is None
+    step = refinement_module._damped_step(matrix, gradient, 1.0)
+    np.testing.assert_allclose((matrix + np.eye(2)) @ step, -gradient)
+
+
 def test_gauss_newton_stops_on_max_iter():
     sizes = (4, 4, 4)
     planted = PlantedCNNDataset(kernel_sizes=sizes, noise=0.3, random_state=0)
