@@ -11,9 +11,9 @@ Four ways to fit the same network with
   that has nothing to do with the kernels.
 * **DeepTD** (``refine=False``): the centred moment, its rank-1 decomposition,
   then signs and scale.
-* **DeepTD + refinement** (the default): L-BFGS on the squared loss, started
-  from the DeepTD estimate.
-* **Random start + refinement** (``init="random"``): the same L-BFGS from
+* **DeepTD + refinement** (the default): damped Gauss-Newton steps on the
+  squared loss, started from the DeepTD estimate.
+* **Random start + refinement** (``init="random"``): the same refinement from
   random unit-norm kernels, as ordinary training would do.
 
 We plant networks in the setting of the paper's width experiment: kernel sizes
@@ -57,7 +57,7 @@ for seed in seeds:
             kernel_sizes, output_activation="relu", random_state=seed, **params
         )
         with warnings.catch_warnings():
-            # A random start may need more L-BFGS iterations than max_iter.
+            # A random start may need more refinement iterations than max_iter.
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(X, y)
         correlation[name].append(

@@ -11,8 +11,9 @@ Here the data come from a planted network with **two** parallel branches
 (``rank=2``) and 10% label noise. We scale the inputs (DeepTD wants roughly
 standard Gaussian inputs; on real data :class:`~sklearn.preprocessing.StandardScaler`
 is the usual first step) and search over the number of branches ``rank`` and
-the iteration budget ``max_iter`` (of both the decomposition and the L-BFGS
-refinement).
+the iteration budget ``max_iter`` (of both the decomposition and the
+refinement: Gauss-Newton steps at rank 1, L-BFGS at ranks 2 and 3, whose
+Gauss-Newton matrices would cost more than the passes).
 """
 
 # %%
@@ -43,7 +44,7 @@ pipe = Pipeline(
 grid = {"deeptd__rank": [1, 2, 3], "deeptd__max_iter": [2, 5, 20, 100]}
 search = GridSearchCV(pipe, grid, cv=3)
 with warnings.catch_warnings():
-    # Small max_iter values stop L-BFGS early on purpose.
+    # Small max_iter values stop the refinement early on purpose.
     warnings.simplefilter("ignore", ConvergenceWarning)
     search.fit(X, y)
 
