@@ -280,7 +280,8 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
         Tolerance of both stages: the decomposition stops when its relative error
         changes by less than ``tol``; the refinement stops when the loss
         (relative to the variance of ``y``) decreases by less than ``tol`` in an
-        iteration or every gradient entry is below ``tol``.
+        iteration or every gradient entry is below ``tol`` (Gauss-Newton also
+        when its undamped step predicts a decrease below ``tol``).
     refine : bool, default=True
         Refine all kernels, branch weights and the intercept by minimising the
         squared loss, starting from the DeepTD estimate.
@@ -416,8 +417,10 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
     row's). Gauss-Newton converges in a few iterations where the residual is
     small (d=2, D=12 planted networks at N=50: 4 to 29 iterations over ten
     seeds, where L-BFGS took 20 to 68). The refinement stops when the loss
-    decreases by less than ``tol`` (relative) or the gradient vanishes, and
-    warns with a ``ConvergenceWarning`` when it stops on ``max_iter`` instead.
+    decreases by less than ``tol`` (relative) or the gradient vanishes
+    (Gauss-Newton also when its undamped step predicts a decrease below
+    ``tol``, or when no damped step lowers the loss), and warns with a
+    ``ConvergenceWarning`` when it stops on ``max_iter`` instead.
 
     References
     ----------

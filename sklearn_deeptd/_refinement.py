@@ -55,7 +55,7 @@ OUTPUT_FTOL = 64 * np.finfo(np.float64).eps
 # passes where L-BFGS took tens (d=2, D=12 planted networks at N=50, ten
 # seeds: 4-29 iterations against 20-68). Their damping starts at
 # DAMPING_START times the matrix's largest diagonal entry; a damping beyond
-# DAMPING_LIMIT times it means no step lowers the loss.
+# DAMPING_LIMIT times (1 + that entry) means no step lowers the loss.
 GAUSS_NEWTON_COST = 4
 DAMPING_START = 1e-3
 DAMPING_LIMIT = 1e16
@@ -324,34 +324,60 @@ class _Stop(NamedTuple):
     message: str
 
 
+def _finite(loss, gradient, matrix):
+    return bool(
+        np.isfinite(loss)
+        and np.all(np.isfinite(gradient))
+        and np.all(np.isfinite(matrix))
+    )
+
+
+def _converged(loss, gradient, matrix, tol):
+    """Why ``theta`` needs no further step, or None: every gradient entry at
+    most ``tol``, or a decrease predicted by the undamped Gauss-Newton step
+    (half the Newton decrement ``g^T A^+ g``, exact at a zero residual, where
+    the loss is quadratic) of at most ``tol * max(|loss|, 1)``."""
+    if np.max(np.abs(gradient)) <= tol:
+        return "gradient below tol"
+    undamped = np.linalg.lstsq(matrix, gradient, rcond=None)[0]
+    if 0.5 * float(gradient @ undamped) <= tol * max(abs(loss), 1.0):
+        return "predicted decrease below tol"
+    return None
+
+
 def _levenberg_marquardt(system, theta, *, max_iter, tol):
     """Minimise a least-squares objective by damped Gauss-Newton steps.
 
     ``system(theta)`` returns the loss, its gradient and Gauss-Newton matrix.
     The damping follows Nielsen's rule (Madsen, Nielsen and Tingleff, *Methods
     for non-linear least squares problems*, 2004): it shrinks when the loss
-    falls as the quadratic model predicts and grows when a step fails. Each
-    iteration is one pass (one call of ``system``). It stops as L-BFGS does
-    in :func:`refine`, when an accepted step lowers the loss by at most
-    ``tol * max(loss, 1)`` or every gradient entry is at most ``tol``, and
-    also, without the pass that would confirm it, when the undamped
-    Gauss-Newton step predicts no larger decrease (half the Newton decrement
-    ``g^T A^+ g``, exact at a zero residual, where the loss is quadratic).
+    falls as the quadratic model predicts and grows when a step fails (a
+    higher or non-finite loss, gradient or matrix). Each iteration costs one
+    pass (one call of ``system``; one more reads the start). It stops as
+    L-BFGS does in :func:`refine`, when an accepted step lowers the loss by at
+    most ``tol * max(loss, 1)`` or every gradient entry is at most ``tol``,
+    and also, without the pass that would confirm it, when the undamped step
+    predicts no larger decrease (see :func:`_converged`), or when the damping
+    passes ``DAMPING_LIMIT`` times (1 + the matrix's largest diagonal entry):
+    no step lowers the loss. Only a point that none of these stops, after
+    ``max_iter`` iterations, counts as stopped on ``max_iter``.
     """
     loss, gradient, matrix = system(theta)
+    if not _finite(loss, gradient, matrix):
+        return _Stop(theta, loss, 0, False, "non-finite loss at the start")
     damping = DAMPING_START * max(float(np.max(np.diag(matrix))), np.finfo(float).tiny)
     growth = 2.0
     for n_iter in range(1, max_iter + 1):
-        if np.max(np.abs(gradient)) <= tol:
-            return _Stop(theta, loss, n_iter - 1, False, "gradient below tol")
-        undamped = np.linalg.lstsq(matrix, gradient, rcond=None)[0]
-        if 0.5 * float(gradient @ undamped) <= tol * max(abs(loss), 1.0):
-            return _Stop(theta, loss, n_iter - 1, False, "predicted decrease below tol")
+        reason = _converged(loss, gradient, matrix, tol)
+        if reason is not None:
+            return _Stop(theta, loss, n_iter - 1, False, reason)
         step = _damped_step(matrix, gradient, damping)
+        accepted = False
         if step is not None:
             predicted = -float(gradient @ step) - 0.5 * float(step @ matrix @ step)
             new_loss, new_gradient, new_matrix = system(theta + step)
-        if step is not None and new_loss < loss:
+            accepted = new_loss < loss and _finite(new_loss, new_gradient, new_matrix)
+        if accepted:
             ratio = (loss - new_loss) / predicted if predicted > 0 else 1.0
             damping *= max(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3)
             growth = 2.0
@@ -367,7 +393,8 @@ def _levenberg_marquardt(system, theta, *, max_iter, tol):
                 1.0 + float(np.max(np.abs(np.diag(matrix))))
             ):
                 return _Stop(theta, loss, n_iter, False, "no step lowers the loss")
-    return _Stop(theta, loss, max_iter, True, "max_iter reached")
+    reason = _converged(loss, gradient, matrix, tol)
+    return _Stop(theta, loss, max_iter, reason is None, reason or "max_iter reached")
 
 
 def refine(

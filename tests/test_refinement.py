@@ -218,6 +218,53 @@ def test_a_singular_damped_matrix_gives_no_step():
     np.testing.assert_allclose((matrix + np.eye(2)) @ step, -gradient)
 
 
+def test_gauss_newton_rejects_non_finite_points():
+    # A trial point whose matrix overflows is a failed step, not an error; a
+    # start that is not finite stops at once.
+    target = np.array([1.0, -2.0])
+
+    def system(theta):
+        residual = theta - target
+        matrix = np.eye(2) if theta[1] > -1.5 else np.full((2, 2), np.inf)
+        return 0.5 * residual @ residual, residual, matrix
+
+    stop = refinement_module._levenberg_marquardt(
+        system, np.zeros(2), max_iter=100, tol=1e-7
+    )
+    assert np.all(np.isfinite(stop.theta)) and stop.theta[1] > -1.5
+    assert stop.loss < system(np.zeros(2))[0]
+
+    def broken(theta):
+        return np.nan, np.zeros(2), np.eye(2)
+
+    stop = refinement_module._levenberg_marquardt(
+        broken, np.zeros(2), max_iter=100, tol=1e-7
+    )
+    assert stop.n_iter == 0 and not stop.hit_max_iter
+
+
+def test_gauss_newton_converging_on_its_last_iteration_is_not_cut_short():
+    # Converged at the last allowed iteration: no ConvergenceWarning.
+    sizes = (2,) * 8
+    planted = PlantedCNNDataset(kernel_sizes=sizes, random_state=0)
+    X, y = planted.sample(800, random_state=1)
+    activations = resolve_activations("relu", "identity", len(sizes))
+    start = DeepTDRegressor(kernel_sizes=sizes, random_state=0, refine=False)
+    start.fit(X, y)
+    rows = Rows(X / start.input_scale_, y, np.full(800, 1 / 800))
+    network = Network(
+        [np.asarray(k) for k in start.kernels_],
+        np.asarray(start.weights_),
+        float(start.intercept_),
+    )
+    free = refine(rows, network, activations, max_iter=300, tol=1e-7)
+    assert not free.hit_max_iter and free.n_iter >= 2
+    exact = refine(rows, network, activations, max_iter=free.n_iter, tol=1e-7)
+    assert not exact.hit_max_iter and exact.loss == free.loss
+    short = refine(rows, network, activations, max_iter=1, tol=1e-7)
+    assert short.hit_max_iter
+
+
 def test_gauss_newton_stops_on_max_iter():
     sizes = (4, 4, 4)
     planted = PlantedCNNDataset(kernel_sizes=sizes, noise=0.3, random_state=0)
