@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset, kernel_correlation
+from sklearn_deeptd.benchmark._experiments import _floor_seconds
 
 N = 50
 
@@ -36,15 +37,6 @@ def planted(depth, seed):
     )
     X, y = dataset.sample(N * sum(sizes), random_state=seed + 1000)
     return sizes, dataset, X, y
-
-
-def one_pass_seconds(X, y, repeats=15):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        X.T @ y
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def timed_fit(sizes, X, y, **params):
@@ -62,7 +54,7 @@ def time_depth(depth, seeds):
     ratios, refine_free, seconds_all = [], [], []
     for seed in seeds:
         sizes, dataset, X, y = planted(depth, seed)
-        floor = one_pass_seconds(X, y)
+        floor = _floor_seconds(X, y)
         model, seconds, caught = timed_fit(sizes, X, y)
         _, free_seconds, _ = timed_fit(sizes, X, y, refine=False)
         worst = np.min(kernel_correlation(dataset.kernels_, model.kernels_))

@@ -187,21 +187,26 @@ def test_gauss_newton_and_lbfgs_reach_the_same_minimum(n_outputs, monkeypatch):
     assert not gauss_newton.hit_max_iter
 
 
+def _deeptd_start(sizes, n_samples):
+    """A noiseless planted d=2 ReLU network, its standardised-input rows, the
+    DeepTD start (``refine=False``) and the activations."""
+    planted = PlantedCNNDataset(kernel_sizes=sizes, random_state=0)
+    X, y = planted.sample(n_samples, random_state=1)
+    model = DeepTDRegressor(kernel_sizes=sizes, random_state=0, refine=False)
+    model.fit(X, y)
+    rows = Rows(X / model.input_scale_, y, np.full(n_samples, 1 / n_samples))
+    network = Network(
+        [np.asarray(k) for k in model.kernels_],
+        np.asarray(model.weights_),
+        float(model.intercept_),
+    )
+    return planted, rows, network, resolve_activations("relu", "identity", len(sizes))
+
+
 def test_gauss_newton_recovers_a_deep_network_in_a_few_passes():
     # A zero residual: Gauss-Newton converges quadratically, to the planted
     # network itself, where L-BFGS crawled for tens of iterations.
-    sizes = (2,) * 10
-    planted = PlantedCNNDataset(kernel_sizes=sizes, random_state=0)
-    X, y = planted.sample(1000, random_state=1)
-    activations = resolve_activations("relu", "identity", len(sizes))
-    model = DeepTDRegressor(kernel_sizes=sizes, random_state=0, refine=False)
-    start = model.fit(X, y)
-    rows = Rows(X / model.input_scale_, y, np.full(1000, 1 / 1000))
-    network = Network(
-        [np.asarray(k) for k in start.kernels_],
-        np.asarray(start.weights_),
-        float(start.intercept_),
-    )
+    planted, rows, network, activations = _deeptd_start((2,) * 10, 1000)
     refined = refine(rows, network, activations, max_iter=300, tol=1e-7)
     assert refined.n_iter <= 15
     assert refined.loss < 1e-8
@@ -245,18 +250,7 @@ def test_gauss_newton_rejects_non_finite_points():
 
 def test_gauss_newton_converging_on_its_last_iteration_is_not_cut_short():
     # Converged at the last allowed iteration: no ConvergenceWarning.
-    sizes = (2,) * 8
-    planted = PlantedCNNDataset(kernel_sizes=sizes, random_state=0)
-    X, y = planted.sample(800, random_state=1)
-    activations = resolve_activations("relu", "identity", len(sizes))
-    start = DeepTDRegressor(kernel_sizes=sizes, random_state=0, refine=False)
-    start.fit(X, y)
-    rows = Rows(X / start.input_scale_, y, np.full(800, 1 / 800))
-    network = Network(
-        [np.asarray(k) for k in start.kernels_],
-        np.asarray(start.weights_),
-        float(start.intercept_),
-    )
+    _, rows, network, activations = _deeptd_start((2,) * 8, 800)
     free = refine(rows, network, activations, max_iter=300, tol=1e-7)
     assert not free.hit_max_iter and free.n_iter >= 2
     exact = refine(rows, network, activations, max_iter=free.n_iter, tol=1e-7)
