@@ -275,7 +275,7 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
         sweeps of alternating least squares (each costs
         ``O(n_features * rank)``, nothing beside the pass over X). Most fits
         stop well before: planted ReLU networks of the paper's depths (d=2,
-        D=12 and d=3, D=8, N=50) took 4 to 29 Gauss-Newton iterations.
+        D=12 and d=3, D=8, N=50) took 3 to 29 Gauss-Newton iterations.
     tol : float, default=1e-7
         Tolerance of both stages: the decomposition stops when its relative error
         changes by less than ``tol``; the refinement stops when the loss
@@ -415,7 +415,7 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
     reading it (``n_features``), else by L-BFGS; both use the analytic
     gradients of one backward pass per iteration (Gauss-Newton keeps each
     row's). Gauss-Newton converges in a few iterations where the residual is
-    small (d=2, D=12 planted networks at N=50: 4 to 29 iterations over ten
+    small (d=2, D=12 planted networks at N=50: 3 to 29 iterations over ten
     seeds, where L-BFGS took 20 to 68). The refinement stops when the loss
     decreases by less than ``tol`` (relative) or the gradient vanishes
     (Gauss-Newton also when its undamped step predicts a decrease below

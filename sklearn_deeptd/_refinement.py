@@ -53,7 +53,7 @@ OUTPUT_FTOL = 64 * np.finfo(np.float64).eps
 # Gauss-Newton matrix costs little beside a pass over the rows (see
 # uses_gauss_newton); on a zero or small residual they converge in a few
 # passes where L-BFGS took tens (d=2, D=12 planted networks at N=50, ten
-# seeds: 4-29 iterations against 20-68). Their damping starts at
+# seeds: 3-29 iterations against 20-68). Their damping starts at
 # DAMPING_START times the matrix's largest diagonal entry; a damping beyond
 # DAMPING_LIMIT times (1 + that entry) means no step lowers the loss.
 GAUSS_NEWTON_COST = 4
