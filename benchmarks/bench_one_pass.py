@@ -51,10 +51,10 @@ def planted_array(planted, n_samples, dtype, order, seed=1):
     return X, y
 
 
-def median_times(functions, repeats):
-    """Median time of each function over ``repeats`` rounds, the functions
+def turn_times(functions, repeats):
+    """The times of each function over ``repeats`` rounds, the functions
     taking turns in every round (so that drifting load affects them alike),
-    after one untimed round."""
+    after one untimed round: one list of ``repeats`` seconds per function."""
     times = [[] for _ in functions]
     for round_ in range(repeats + 1):
         for function, timings in zip(functions, times):
@@ -62,7 +62,12 @@ def median_times(functions, repeats):
             function()
             if round_:
                 timings.append(time.perf_counter() - start)
-    return [float(np.median(timings)) for timings in times]
+    return times
+
+
+def median_times(functions, repeats):
+    """Median of each function's :func:`turn_times`."""
+    return [float(np.median(timings)) for timings in turn_times(functions, repeats)]
 
 
 def peak_extra_memory(function):

@@ -7,7 +7,7 @@ one ``X.T @ Y``, ``Y`` the ``(n, K)`` indicator matrix of the labels (in
 float64 and in X's dtype), and the binary fit against one
 ``X.T @ y`` (``y`` the 0/1 labels, likewise). Medians of ``--repeats`` rounds in
 which the products and the fits take turns, after one untimed round (see
-``bench_one_pass.median_times``).
+``bench_one_pass.turn_times``).
 
 The labels are planted: the K-class labels are drawn from the softmax of a
 rank-2 (8, 8, 8) ReLU network's logits (``PlantedCNNDataset(labels="logistic",
@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 import threadpoolctl
+from bench_one_pass import turn_times
 
 from sklearn_deeptd import DeepTDClassifier, PlantedCNNDataset, kernel_correlation
 
@@ -65,17 +66,13 @@ def indicators(y, n_classes, dtype):
     return Y
 
 
-def median_times(functions, repeats):
-    """Median time of each function over ``repeats`` rounds, the functions
-    taking turns in every round, after one untimed round."""
-    times = [[] for _ in functions]
-    for round_ in range(repeats + 1):
-        for function, timings in zip(functions, times):
-            start = time.perf_counter()
-            function()
-            if round_:
-                timings.append(time.perf_counter() - start)
-    return [(float(np.median(t)), float(np.min(t)), float(np.max(t))) for t in times]
+def median_min_max(functions, repeats):
+    """Median, least and largest of each function's turn times (see
+    ``bench_one_pass.turn_times``)."""
+    return [
+        (float(np.median(t)), float(np.min(t)), float(np.max(t)))
+        for t in turn_times(functions, repeats)
+    ]
 
 
 def profile(function, lines):
@@ -121,7 +118,7 @@ def bench(n_samples, n_classes, dtype, repeats, profile_lines, back_to_back):
     if np.dtype(dtype) != np.float64:
         cases["X.T @ Y (float64)"] = lambda: X.T @ Y64
         cases["X.T @ y (float64)"] = lambda: X.T @ b64
-    timings = dict(zip(cases, median_times(list(cases.values()), repeats)))
+    timings = dict(zip(cases, median_min_max(list(cases.values()), repeats)))
     for name, (median, low, high) in timings.items():
         print(f"{name:<22} median {median:8.4f} s  (min {low:.4f}, max {high:.4f})")
     for fit, product in (
