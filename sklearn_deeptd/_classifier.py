@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from ._array_api import float_dtype, to_numpy
 from ._dask import import_dask_array, is_dask_array
 from ._estimator import REFINE_SAMPLES, BaseDeepTD
-from ._losses import _shifted_logits, sigmoid, softmax, softplus
+from ._losses import log_loss_head
 from ._validation import non_negative_real
 
 ONE_CLASS_MESSAGE = (
@@ -265,10 +265,8 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
     def _target_kind(self):
         return {"labels": True}
 
-    def _loss(self):
-        if self.classes_.shape[0] == 2:
-            return "binary_log_loss"
-        return "multinomial_log_loss"
+    def _solver_options(self):
+        return {"head": log_loss_head(self.classes_.shape[0]), "alpha": self.alpha}
 
     def _targets(self, y, sample_weight, *, reset, streaming=False, classes=None):
         """The class indicators of the labels (the second class's column alone
@@ -392,7 +390,8 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
             The probability of each class of ``classes_``.
         """
         scores = self._network_outputs(X, "predict_proba")
-        return _by_blocks(_probabilities, scores, self.classes_)
+        head = log_loss_head(self.classes_.shape[0])
+        return _by_blocks(head.class_probabilities, scores, self.classes_)
 
     def predict_log_proba(self, X):
         """Compute the logarithms of the class probabilities, without underflow.
@@ -408,7 +407,8 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
             The log-probability of each class of ``classes_``.
         """
         scores = self._network_outputs(X, "predict_log_proba")
-        return _by_blocks(_log_probabilities, scores, self.classes_)
+        head = log_loss_head(self.classes_.shape[0])
+        return _by_blocks(head.class_log_probabilities, scores, self.classes_)
 
     def predict(self, X):
         """The most probable class.
@@ -524,23 +524,6 @@ def _by_blocks(function, scores, classes):
         meta=np.empty((0, 0)),
         **new_axis,
     )
-
-
-def _probabilities(scores):
-    xp, _ = get_namespace(scores)
-    if scores.ndim == 1:
-        positive = sigmoid(scores)
-        return xp.stack([1.0 - positive, positive], axis=1)
-    return softmax(scores)
-
-
-def _log_probabilities(scores):
-    xp, _ = get_namespace(scores)
-    if scores.ndim == 1:
-        # log sigmoid(z) = -softplus(-z), log(1 - sigmoid(z)) = -softplus(z).
-        return xp.stack([-softplus(scores), -softplus(-scores)], axis=1)
-    shifted, log_total = _shifted_logits(scores)
-    return shifted - log_total
 
 
 def _labels(scores, classes):

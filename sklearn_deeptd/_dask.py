@@ -90,7 +90,7 @@ def _check_dtype(value, name, estimator_name):
     """What ``validate_data`` says of a non-numeric dtype, read off the dtype
     alone (a dask array of objects is not scanned)."""
     if value.dtype.kind in "USV":
-        check_not_strings(value, name)
+        check_not_strings(value, name, estimator_name)
     if value.dtype.kind == "c":
         raise ValueError(f"Complex data not supported in {name}.")
     if value.dtype.kind not in "biuf":

@@ -22,6 +22,7 @@ from ._dask import (
     validate_dask_data,
 )
 from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
+from ._losses import SQUARED_ERROR
 from ._network import network_output
 from ._solver import SolverSettings, solve
 from ._streaming import Stream
@@ -51,8 +52,9 @@ class BaseDeepTD(BaseEstimator):
     solve, store.
 
     A subclass says how its targets are read (:meth:`_targets`: numbers, or
-    labels turned into class indicators) and which loss its network's outputs
-    take; every way in (arrays, ``partial_fit``, dask, array API) then runs
+    labels turned into class indicators) and, through :meth:`_solver_options`,
+    which loss head its network's outputs take and with which penalty; every
+    way in (arrays, ``partial_fit``, dask, array API) then runs
     the same code.
     """
 
@@ -129,7 +131,7 @@ class BaseDeepTD(BaseEstimator):
             random_state,
             center=self.center,
             estimator_name=name,
-            standardise_targets=not settings.log_loss,
+            standardise_targets=settings.head.standardises_targets,
         )
         return self._store(solve(summary, settings, random_state), namespace)
 
@@ -160,7 +162,7 @@ class BaseDeepTD(BaseEstimator):
             self._subsample_sizes(REFINE_SAMPLES),
             random_state,
             center=self.center,
-            standardise_targets=not settings.log_loss,
+            standardise_targets=settings.head.standardises_targets,
         )
         return self._store(solve(summary, settings, random_state), namespace)
 
@@ -182,9 +184,8 @@ class BaseDeepTD(BaseEstimator):
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
-            loss=self._loss(),
-            alpha=getattr(self, "alpha", 0.0),
             estimator_name=type(self).__name__,
+            **self._solver_options(),
         )
 
     def _subsample_sizes(self, all_rows):
@@ -533,8 +534,8 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
     def _target_kind(self):
         return {"multi_output": True}
 
-    def _loss(self):
-        return "squared_error"
+    def _solver_options(self):
+        return {"head": SQUARED_ERROR}
 
     def _targets(self, y, sample_weight, *, reset, streaming=False):
         """The targets as they are; every batch of a stream has as many."""

@@ -20,8 +20,7 @@ the device of ``Z``, and never exponentiate a positive number, so that no
 logit overflows them.
 """
 
-from typing import Callable, NamedTuple
-
+import numpy as np
 from sklearn.utils._array_api import get_namespace
 
 from ._activations import ACTIVATIONS
@@ -83,22 +82,6 @@ def softmax(Z):
     xp, _ = get_namespace(Z)
     shifted, log_total = _shifted_logits(Z)
     return xp.exp(shifted - log_total)
-
-
-def identity(Z):
-    """The outputs themselves: the link of the squared error.
-
-    Parameters
-    ----------
-    Z : array
-        Any shape, any namespace.
-
-    Returns
-    -------
-    Z : array
-        ``Z`` itself.
-    """
-    return Z
 
 
 def _row_weights(sample_weight, Z):
@@ -188,60 +171,229 @@ def multinomial_log_loss(Z, targets, sample_weight):
     return xp.sum(sample_weight * per_row), gradient
 
 
-class LossHead(NamedTuple):
-    """A loss of the network's outputs, its link and the outputs it takes.
+class LossHead:
+    """A loss of the network's outputs, and what the fit may assume of it.
+
+    In the manner of skglm's datafits, each head carries what the rest of the
+    fit needs to know of it, so that no other module branches on a loss's
+    name. The heads are :data:`SQUARED_ERROR`, :data:`BINARY_LOG_LOSS` and
+    :data:`MULTINOMIAL_LOG_LOSS`.
 
     Attributes
     ----------
     name : str
-        The loss's name, as ``refine(loss=...)`` takes it.
-    loss_and_gradient : callable
-        ``(Z, targets, sample_weight) -> (loss, gradient)``: the weighted loss
-        (a 0-D array) and its gradient in ``Z``, in Z's namespace.
-    link : callable
-        Outputs to predictions: identity, or the probabilities.
+        The loss's name.
     output_ndim : tuple of int
-        The numbers of axes ``Z`` may have: 1 for one output, 2 for several.
+        The numbers of axes the outputs ``Z`` (and the targets) may have: 1
+        for one output, 2 for several.
+    standardises_targets : bool
+        Whether the fit standardises the targets (regression targets), or
+        keeps them as they are (class indicators).
+    closed_form_output_layer : bool
+        Whether the output layer for fixed branch outputs is a weighted
+        least-squares solution, else an iterative convex fit.
+    gauss_newton : bool
+        Whether the loss is a sum of squares, which damped Gauss-Newton steps
+        minimise.
+    constant_prediction : str
+        What the constant model predicts, in words for warnings.
     """
 
-    name: str
-    loss_and_gradient: Callable
-    link: Callable
-    output_ndim: tuple
+    name = None
+    output_ndim = ()
+    standardises_targets = False
+    closed_form_output_layer = False
+    gauss_newton = False
+    constant_prediction = None
 
+    def __repr__(self):
+        return f"<LossHead {self.name}>"
+
+    def check_output_ndim(self, output_ndim):
+        """Refuse outputs (and targets) of ``output_ndim`` axes the loss does
+        not take."""
+        if output_ndim not in self.output_ndim:
+            raise ValueError(
+                f"The {self.name} loss takes outputs and targets of "
+                f"{' or '.join(map(str, self.output_ndim))} axes, not {output_ndim}."
+            )
+
+    def loss_and_gradient(self, Z, targets, sample_weight):
+        """The weighted loss of outputs ``Z`` and its gradient in ``Z``.
+
+        Parameters
+        ----------
+        Z : array of shape (n_samples,) or (n_samples, n_outputs)
+            Network outputs, in any namespace.
+        targets : array shaped as the loss takes them
+            See the module's docstring.
+        sample_weight : array of shape (n_samples,)
+            Non-negative sample weights.
+
+        Returns
+        -------
+        loss : 0-D array
+        gradient : array shaped as ``Z``
+        """
+        raise NotImplementedError
+
+    def inverse_link(self, Z):
+        """Predictions from outputs: the targets' expected value given ``Z``.
+
+        Parameters
+        ----------
+        Z : array
+            Network outputs, in any namespace.
+
+        Returns
+        -------
+        prediction : array
+            In Z's namespace.
+        """
+        raise NotImplementedError
+
+    def constant_intercept(self, target_mean):
+        """The intercept of the constant model of targets of mean
+        ``target_mean`` (NumPy): the outputs whose inverse link is that mean.
+
+        Parameters
+        ----------
+        target_mean : ndarray of shape () or (n_outputs,)
+            The weighted mean of the targets.
+
+        Returns
+        -------
+        intercept : ndarray shaped as ``target_mean``
+        """
+        raise NotImplementedError
+
+
+class _SquaredError(LossHead):
+    """``0.5 * sum_i w_i ||z_i - y_i||^2``: one or several regression targets."""
+
+    name = "squared_error"
+    output_ndim = (1, 2)
+    standardises_targets = True
+    closed_form_output_layer = True
+    gauss_newton = True
+    constant_prediction = "the mean of y"
+
+    def loss_and_gradient(self, Z, targets, sample_weight):
+        return squared_error(Z, targets, sample_weight)
+
+    def inverse_link(self, Z):
+        return Z
+
+    def constant_intercept(self, target_mean):
+        return target_mean
+
+
+class _LogLoss(LossHead):
+    """What the two log-losses share: class indicators as targets, logits as
+    outputs, probabilities through the inverse link."""
+
+    constant_prediction = "the class priors"
+
+    def class_probabilities(self, Z):
+        """The probability of each class, shape ``(n_samples, n_classes)``.
+
+        Parameters
+        ----------
+        Z : array of shape (n_samples,) or (n_samples, n_classes)
+            Logits, in any namespace.
+
+        Returns
+        -------
+        proba : array of shape (n_samples, n_classes)
+        """
+        raise NotImplementedError
+
+    def class_log_probabilities(self, Z):
+        """The logarithm of each class's probability, without underflow.
+
+        Parameters
+        ----------
+        Z : array of shape (n_samples,) or (n_samples, n_classes)
+            Logits, in any namespace.
+
+        Returns
+        -------
+        log_proba : array of shape (n_samples, n_classes)
+        """
+        raise NotImplementedError
+
+
+class _BinaryLogLoss(_LogLoss):
+    """The logistic loss of the logit of class 1."""
+
+    name = "binary_log_loss"
+    output_ndim = (1,)
+
+    def loss_and_gradient(self, Z, targets, sample_weight):
+        return binary_log_loss(Z, targets, sample_weight)
+
+    def inverse_link(self, Z):
+        return sigmoid(Z)
+
+    def constant_intercept(self, target_mean):
+        with np.errstate(divide="ignore"):
+            return np.log(target_mean) - np.log1p(-target_mean)
+
+    def class_probabilities(self, Z):
+        xp, _ = get_namespace(Z)
+        positive = sigmoid(Z)
+        return xp.stack([1.0 - positive, positive], axis=1)
+
+    def class_log_probabilities(self, Z):
+        xp, _ = get_namespace(Z)
+        # log sigmoid(z) = -softplus(-z), log(1 - sigmoid(z)) = -softplus(z).
+        return xp.stack([-softplus(Z), -softplus(-Z)], axis=1)
+
+
+class _MultinomialLogLoss(_LogLoss):
+    """The cross-entropy of the softmax of K logits."""
+
+    name = "multinomial_log_loss"
+    output_ndim = (2,)
+
+    def loss_and_gradient(self, Z, targets, sample_weight):
+        return multinomial_log_loss(Z, targets, sample_weight)
+
+    def inverse_link(self, Z):
+        return softmax(Z)
+
+    def constant_intercept(self, target_mean):
+        with np.errstate(divide="ignore"):
+            return np.log(target_mean)
+
+    def class_probabilities(self, Z):
+        return softmax(Z)
+
+    def class_log_probabilities(self, Z):
+        shifted, log_total = _shifted_logits(Z)
+        return shifted - log_total
+
+
+SQUARED_ERROR = _SquaredError()
+BINARY_LOG_LOSS = _BinaryLogLoss()
+MULTINOMIAL_LOG_LOSS = _MultinomialLogLoss()
 
 LOSSES = {
-    head.name: head
-    for head in (
-        LossHead("squared_error", squared_error, identity, (1, 2)),
-        LossHead("binary_log_loss", binary_log_loss, sigmoid, (1,)),
-        LossHead("multinomial_log_loss", multinomial_log_loss, softmax, (2,)),
-    )
+    head.name: head for head in (SQUARED_ERROR, BINARY_LOG_LOSS, MULTINOMIAL_LOG_LOSS)
 }
 
 
-def get_loss_head(loss, output_ndim):
-    """The :class:`LossHead` named ``loss``, checked against outputs of
-    ``output_ndim`` axes (1 for one output, 2 for several).
+def log_loss_head(n_classes):
+    """The log-loss head of ``n_classes`` classes: the logit of the second
+    class for two, K logits for more.
 
     Parameters
     ----------
-    loss : str
-        One of ``LOSSES``.
-    output_ndim : int
-        The number of axes of the network's outputs (of its targets).
+    n_classes : int
+        At least 2.
 
     Returns
     -------
     head : LossHead
-        The head.
     """
-    if loss not in LOSSES:
-        raise ValueError(f"Unknown loss {loss!r}; expected one of {sorted(LOSSES)}.")
-    head = LOSSES[loss]
-    if output_ndim not in head.output_ndim:
-        raise ValueError(
-            f"The {loss} loss takes outputs and targets of "
-            f"{' or '.join(map(str, head.output_ndim))} axes, not {output_ndim}."
-        )
-    return head
+    return BINARY_LOG_LOSS if n_classes == 2 else MULTINOMIAL_LOG_LOSS

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils._array_api import (
     _is_numpy_namespace,
+    device,
     get_namespace,
     get_namespace_and_device,
 )
@@ -50,6 +51,52 @@ class Network(NamedTuple):
     kernels: list
     weights: object
     intercept: float
+
+
+def pack(kernels, weights, intercept, xp=np):
+    """Flatten kernels, output weights and intercept into one parameter vector.
+
+    ``weights`` has shape ``(rank,)`` and ``intercept`` is a scalar, or
+    ``weights`` has shape ``(rank, m)`` and ``intercept`` shape ``(m,)``; the
+    vector holds the kernels, then the weights (row-major), then the
+    intercept.
+    """
+    pieces = [xp.reshape(kernel, (-1,)) for kernel in kernels]
+    intercept = xp.asarray(intercept, dtype=weights.dtype, device=device(weights))
+    return xp.concat(
+        pieces + [xp.reshape(weights, (-1,)), xp.reshape(intercept, (-1,))]
+    )
+
+
+def unpack_output_layer(theta, n_branches, output_shape, xp=np):
+    """The weights of shape ``(n_branches, *output_shape)`` and the intercept
+    of shape ``output_shape`` at the end of a parameter vector ``theta``."""
+    n_outputs = int(np.prod(output_shape))
+    size = n_branches * n_outputs
+    weights = xp.reshape(
+        theta[-size - n_outputs : -n_outputs], (n_branches,) + output_shape
+    )
+    return weights, xp.reshape(theta[-n_outputs:], output_shape)
+
+
+def unpack(theta, kernel_shapes, output_shape=(), xp=np):
+    """Inverse of :func:`pack`: the :class:`Network` of kernels of the given
+    shapes.
+
+    ``output_shape`` is ``()`` for weights of shape ``(rank,)`` and a scalar
+    intercept (a 0-D array), ``(m,)`` for weights of shape ``(rank, m)`` and
+    an intercept of shape ``(m,)``.
+    """
+    kernels = []
+    start = 0
+    for shape in kernel_shapes:
+        size = shape[0] * shape[1]
+        kernels.append(xp.reshape(theta[start : start + size], tuple(shape)))
+        start += size
+    weights, intercept = unpack_output_layer(
+        theta, kernel_shapes[0][0], tuple(output_shape), xp
+    )
+    return Network(kernels, weights, intercept)
 
 
 def random_unit_kernels(kernel_sizes, rank, random_state):

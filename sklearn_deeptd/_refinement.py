@@ -26,7 +26,6 @@ array API dispatch, a GPU); only the parameter vector, of
 Gauss-Newton matrix travel to the host, where the steps are taken.
 """
 
-import math
 from functools import partial
 from typing import NamedTuple
 
@@ -35,19 +34,17 @@ from scipy.optimize import minimize
 from sklearn.utils._array_api import device, get_namespace_and_device
 
 from ._array_api import to_numpy
-from ._losses import get_loss_head
-from ._network import Network, backward, forward, row_blocks, scaled_block
-
-# fit_output_weights's L-BFGS on a log-loss: a convex problem of (rank + 1) * m
-# parameters, which converges in tens of iterations. It stops on the gradient
-# (OUTPUT_TOL): near the optimum the loss decreases by about the gradient's
-# square, so a tolerance on its relative decrease of OUTPUT_TOL would stop it
-# with gradients of 1e-7; that one stays at rounding level, as in
-# scikit-learn's LogisticRegression.
-OUTPUT_MAX_ITER = 1000
-OUTPUT_TOL = 1e-10
-OUTPUT_FTOL = 64 * np.finfo(np.float64).eps
-
+from ._losses import SQUARED_ERROR
+from ._network import (
+    Network,
+    backward,
+    forward,
+    pack,
+    row_blocks,
+    scaled_block,
+    unpack,
+)
+from ._output_layer import penalised
 
 # The squared error's refinement takes damped Gauss-Newton steps when the
 # Gauss-Newton matrix costs little beside a pass over the rows (see
@@ -62,72 +59,28 @@ DAMPING_LIMIT = 1e16
 
 
 class Refinement(NamedTuple):
-    """A refined network and how the refinement got there."""
+    """A refined network and how the refinement got there: its penalised
+    loss, the iterations, whether it stopped on ``max_iter``, and a line
+    saying how it ran and why it stopped (for verbose output)."""
 
     network: Network
     loss: float
     n_iter: int
     hit_max_iter: bool
+    report: str = ""
 
 
-def pack(kernels, weights, intercept, xp=np):
-    """Flatten kernels, output weights and intercept into one parameter vector.
+class _PlacedNetwork(NamedTuple):
+    """A parameter vector unpacked beside the rows it is evaluated on."""
 
-    ``weights`` has shape ``(rank,)`` and ``intercept`` is a scalar, or
-    ``weights`` has shape ``(rank, m)`` and ``intercept`` shape ``(m,)``; the
-    vector holds the kernels, then the weights (row-major), then the
-    intercept.
-    """
-    pieces = [xp.reshape(kernel, (-1,)) for kernel in kernels]
-    intercept = xp.asarray(intercept, dtype=weights.dtype, device=device(weights))
-    return xp.concat(
-        pieces + [xp.reshape(weights, (-1,)), xp.reshape(intercept, (-1,))]
-    )
-
-
-def _output_layer(theta, n_branches, output_shape, xp):
-    """The weights of shape ``(n_branches, *output_shape)`` and the intercept
-    of shape ``output_shape`` at the end of ``theta``."""
-    n_outputs = int(np.prod(output_shape))
-    size = n_branches * n_outputs
-    weights = xp.reshape(
-        theta[-size - n_outputs : -n_outputs], (n_branches,) + output_shape
-    )
-    return weights, xp.reshape(theta[-n_outputs:], output_shape)
-
-
-def unpack(theta, kernel_shapes, output_shape=(), xp=np):
-    """Inverse of :func:`pack` for kernels of the given shapes.
-
-    ``output_shape`` is ``()`` for weights of shape ``(rank,)`` and a scalar
-    intercept (a 0-D array), ``(m,)`` for weights of shape ``(rank, m)`` and
-    an intercept of shape ``(m,)``.
-    """
-    kernels = []
-    start = 0
-    for shape in kernel_shapes:
-        size = shape[0] * shape[1]
-        kernels.append(xp.reshape(theta[start : start + size], tuple(shape)))
-        start += size
-    weights, intercept = _output_layer(
-        theta, kernel_shapes[0][0], tuple(output_shape), xp
-    )
-    return kernels, weights, intercept
-
-
-def _penalised(loss, gradient, theta, n_intercepts, alpha):
-    """Add ``0.5 * alpha * ||theta||^2`` over every entry but the trailing
-    ``n_intercepts`` to a host loss and gradient."""
-    if not alpha:
-        return loss, gradient
-    penalised = theta[:-n_intercepts]
-    gradient[:-n_intercepts] += alpha * penalised
-    return loss + 0.5 * alpha * float(penalised @ penalised), gradient
+    xp: object
+    output_shape: tuple
+    network: Network
 
 
 def _network_beside(theta, X, targets, kernel_shapes):
-    """X's namespace, the outputs' shape (the targets' row) and the kernels,
-    weights and intercept of ``theta`` in X's namespace, dtype and device."""
+    """The :class:`Network` of ``theta`` in X's namespace, dtype and device,
+    with that namespace and the outputs' shape (the targets' row)."""
     xp, _, X_device = get_namespace_and_device(X)
     output_shape = tuple(targets.shape[1:])
     network = unpack(
@@ -136,7 +89,7 @@ def _network_beside(theta, X, targets, kernel_shapes):
         output_shape,
         xp,
     )
-    return xp, output_shape, network
+    return _PlacedNetwork(xp, output_shape, network)
 
 
 def loss_and_gradient(
@@ -147,7 +100,7 @@ def loss_and_gradient(
     kernel_shapes,
     activations,
     *,
-    loss="squared_error",
+    head=SQUARED_ERROR,
     alpha=0.0,
     x_divisor=1.0,
 ):
@@ -168,7 +121,6 @@ def loss_and_gradient(
     gradient : ndarray of shape theta.shape
         Its gradient, NumPy float64.
     """
-    head = get_loss_head(loss, targets.ndim)
     xp, output_shape, (kernels, weights, intercept) = _network_beside(
         theta, X, targets, kernel_shapes
     )
@@ -196,7 +148,7 @@ def loss_and_gradient(
         )
         total = gradient if total is None else total + gradient
     gradient = np.array(to_numpy(total, xp), dtype=np.float64)
-    return _penalised(total_loss, gradient, theta, int(np.prod(output_shape)), alpha)
+    return penalised(total_loss, gradient, theta, int(np.prod(output_shape)), alpha)
 
 
 def _output_jacobian(outputs, branch_jacobians, weights, xp):
@@ -300,7 +252,7 @@ def gauss_newton_system(
     if alpha:
         diagonal = np.arange(theta.shape[0] - n_intercepts)
         matrix[diagonal, diagonal] += alpha
-    loss, gradient = _penalised(total_loss, gradient, theta, n_intercepts, alpha)
+    loss, gradient = penalised(total_loss, gradient, theta, n_intercepts, alpha)
     return loss, gradient, matrix
 
 
@@ -402,14 +354,13 @@ def refine(
     start,
     activations,
     *,
-    loss="squared_error",
+    head=SQUARED_ERROR,
     alpha=0.0,
     max_iter,
     tol,
-    verbose=0,
 ):
     """Minimise the penalised loss on ``rows`` from the ``start`` network: by
-    damped Gauss-Newton steps for the squared error when
+    damped Gauss-Newton steps for a sum of squares when
     :func:`uses_gauss_newton` says so, by L-BFGS otherwise.
 
     Parameters
@@ -424,9 +375,8 @@ def refine(
         intercept of shape ``(m,)``, as the targets.
     activations : list of Activation
         One per layer.
-    loss : {"squared_error", "binary_log_loss", "multinomial_log_loss"}, \
-default="squared_error"
-        The loss head.
+    head : LossHead, default=SQUARED_ERROR
+        The loss (see :mod:`._losses`).
     alpha : float, default=0.0
         The objective adds ``0.5 * alpha`` times the sum of squares of every
         kernel and output weight (not the intercepts) to the weighted mean
@@ -435,15 +385,13 @@ default="squared_error"
     max_iter, tol : int, float
         The iteration budget and the tolerance on the loss decrease and the
         gradient.
-    verbose : int, default=0
-        Print a line when positive.
 
     Returns
     -------
     refinement : Refinement
         The refined network (NumPy; a float intercept for one output), its
-        penalised loss, the iterations, and whether the refinement stopped on
-        ``max_iter``.
+        penalised loss, the iterations, whether the refinement stopped on
+        ``max_iter``, and in words how it ran and why it stopped.
     """
     kernel_shapes = [tuple(k.shape) for k in start.kernels]
     output_shape = tuple(start.weights.shape[1:])
@@ -453,10 +401,11 @@ default="squared_error"
             f"give outputs of shape (n,) + {output_shape}, but the targets have "
             f"shape {tuple(rows.y.shape)}."
         )
+    head.check_output_ndim(rows.y.ndim)
     xp, _, _ = get_namespace_and_device(rows.X)
     theta = np.asarray(to_numpy(pack(*start, xp), xp), float)
     data = (rows.X, rows.y, rows.weight, kernel_shapes, activations)
-    if uses_gauss_newton(loss, theta.shape[0], rows.y, rows.X.shape[1]):
+    if uses_gauss_newton(head, theta.shape[0], rows.y, rows.X.shape[1]):
         system = partial(gauss_newton_system, alpha=alpha, x_divisor=rows.x_divisor)
         stop = _levenberg_marquardt(
             lambda point: system(point, *data), theta, max_iter=max_iter, tol=tol
@@ -464,7 +413,7 @@ default="squared_error"
         method = "Gauss-Newton"
     else:
         objective = partial(
-            loss_and_gradient, loss=loss, alpha=alpha, x_divisor=rows.x_divisor
+            loss_and_gradient, head=head, alpha=alpha, x_divisor=rows.x_divisor
         )
         result = minimize(
             objective,
@@ -478,124 +427,20 @@ default="squared_error"
             result.x, float(result.fun), result.nit, result.status == 1, result.message
         )
         method = "L-BFGS"
-    if verbose:
-        print(
-            f"[DeepTDRegressor] refinement: {stop.n_iter} {method} iterations, "
-            f"loss {stop.loss:.3e} ({stop.message})"
-        )
     kernels, weights, intercept = unpack(stop.theta, kernel_shapes, output_shape)
     intercept = float(intercept) if not output_shape else intercept.copy()
     network = Network(kernels, weights.copy(), intercept)
-    return Refinement(network, stop.loss, stop.n_iter, stop.hit_max_iter)
+    report = f"{stop.n_iter} {method} iterations, loss {stop.loss:.3e} ({stop.message})"
+    return Refinement(network, stop.loss, stop.n_iter, stop.hit_max_iter, report)
 
 
-def uses_gauss_newton(loss, n_parameters, targets, n_features):
-    """Whether :func:`refine` takes Gauss-Newton steps: for the squared error,
+def uses_gauss_newton(head, n_parameters, targets, n_features):
+    """Whether :func:`refine` takes Gauss-Newton steps: for a sum of squares,
     when the Gauss-Newton matrix of a row (``n_outputs * n_parameters^2``
     products) costs at most ``GAUSS_NEWTON_COST`` times reading it
     (``n_features``)."""
     n_outputs = targets.shape[1] if targets.ndim == 2 else 1
     return (
-        loss == "squared_error"
+        head.gauss_newton
         and n_outputs * n_parameters**2 <= GAUSS_NEWTON_COST * n_features
     )
-
-
-def _least_squares_output_weights(outputs, targets, sample_weight, alpha):
-    """Weighted (ridge, with ``alpha``) least-squares weights and intercept,
-    one least-squares problem per column of the targets.
-
-    The minimum-norm solution through the pseudo-inverse (the array API has no
-    ``lstsq``; NumPy's uses the same SVD and cut-off). The ridge penalty is
-    least squares too: rows ``sqrt(alpha) I`` under the weights' columns of
-    the design, none under the intercept's, with zero targets.
-    """
-    xp, _, outputs_device = get_namespace_and_device(outputs)
-    n_samples, n_branches = outputs.shape
-    ones = xp.ones((n_samples, 1), dtype=outputs.dtype, device=outputs_device)
-    root = xp.sqrt(sample_weight)
-    design = xp.concat([ones, outputs], axis=1) * root[:, None]
-    weighted_targets = targets * (root if targets.ndim == 1 else root[:, None])
-    if alpha:
-        identity = xp.eye(n_branches, dtype=outputs.dtype, device=outputs_device)
-        penalty = xp.concat([xp.zeros_like(ones[:n_branches, :]), identity], axis=1)
-        design = xp.concat([design, math.sqrt(alpha) * penalty], axis=0)
-        zeros = xp.zeros_like(weighted_targets[:n_branches, ...])
-        weighted_targets = xp.concat([weighted_targets, zeros], axis=0)
-    coef = xp.linalg.pinv(design) @ weighted_targets
-    return coef[1:, ...], coef[0, ...]
-
-
-def fit_output_weights(
-    outputs,
-    targets,
-    sample_weight,
-    *,
-    loss,
-    alpha=0.0,
-    max_iter=OUTPUT_MAX_ITER,
-    tol=OUTPUT_TOL,
-):
-    """The output layer alone: weights and intercept for fixed branch outputs.
-
-    Minimises the objective of :func:`refine` over the output weights and the
-    intercept only, a convex problem: for the squared error by weighted
-    (ridge) least squares, one per target; for the log-losses, a weighted
-    logistic or multinomial regression of the targets on the branch outputs,
-    by L-BFGS from zero on the host, the passes in the outputs' namespace.
-
-    Parameters
-    ----------
-    outputs : array of shape (n_samples, n_branches)
-        The branch outputs, in any namespace.
-    targets : array of shape (n_samples,) or (n_samples, m)
-        What the loss takes (see :mod:`._losses`), in the outputs' namespace.
-    sample_weight : array of shape (n_samples,)
-        Non-negative weights summing to one.
-    loss : {"squared_error", "binary_log_loss", "multinomial_log_loss"}
-        The loss head.
-    alpha : float, default=0.0
-        ``0.5 * alpha`` times the sum of squares of the weights is added to
-        the weighted mean loss, as in :func:`refine`.
-    max_iter, tol : int, float
-        L-BFGS's iteration budget and tolerance on the gradient (log-losses
-        only).
-
-    Returns
-    -------
-    weights : array of shape (n_branches,) or (n_branches, m)
-        Shaped as the targets' rows, in the outputs' namespace.
-    intercept : array of shape () or (m,)
-        In the outputs' namespace.
-    """
-    head = get_loss_head(loss, targets.ndim)
-    if head.name == "squared_error":
-        return _least_squares_output_weights(outputs, targets, sample_weight, alpha)
-    xp, _, outputs_device = get_namespace_and_device(outputs)
-    n_branches = outputs.shape[1]
-    output_shape = tuple(targets.shape[1:])
-    n_outputs = int(np.prod(output_shape))
-
-    def in_namespace(theta):
-        theta = xp.asarray(theta, dtype=outputs.dtype, device=outputs_device)
-        return _output_layer(theta, n_branches, output_shape, xp)
-
-    def objective(theta):
-        weights, intercept = in_namespace(theta)
-        value, output_gradient = head.loss_and_gradient(
-            outputs @ weights + intercept, targets, sample_weight
-        )
-        gradient = pack(
-            [], outputs.T @ output_gradient, xp.sum(output_gradient, axis=0), xp
-        )
-        gradient = np.array(to_numpy(gradient, xp), dtype=np.float64)
-        return _penalised(float(value), gradient, theta, n_outputs, alpha)
-
-    result = minimize(
-        objective,
-        np.zeros((n_branches + 1) * n_outputs),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": max_iter, "ftol": OUTPUT_FTOL, "gtol": tol},
-    )
-    return in_namespace(result.x)

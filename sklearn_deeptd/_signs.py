@@ -15,12 +15,14 @@ bounds the memory; an odd output activation (identity, tanh) halves the last
 layer, whose flip only negates the correlation.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from sklearn.utils._array_api import _is_numpy_namespace, get_namespace_and_device
 
 from ._array_api import to_numpy
 from ._network import Network, blocked_forward, scaled_block
-from ._refinement import fit_output_weights
+from ._output_layer import least_squares_output_weights
 
 # The search holds about this many numbers per row block (a layer's patterns
 # times its outputs times the block's rows): 4 MB of float64, which stays in
@@ -202,9 +204,15 @@ def branches_vary(outputs, sample_weight):
     return bool(xp.any(spread > DEAD_SPREAD * (largest + 1.0)))
 
 
-def resolve_signs_and_scale(
-    X, y, sample_weight, factors, activations, *, return_outputs=False, x_divisor=1.0
-):
+class SignedStart(NamedTuple):
+    """The network of resolved signs and scale, and its branch outputs on the
+    rows of the search."""
+
+    network: Network
+    outputs: object
+
+
+def resolve_signs_and_scale(X, y, sample_weight, factors, activations, x_divisor=1.0):
     """Signed kernels, branch weights and intercept from unit-norm directions.
 
     Parameters
@@ -219,18 +227,15 @@ def resolve_signs_and_scale(
         Unit-norm kernel directions from the decomposition.
     activations : list of Activation
         One per layer.
-    return_outputs : bool, default=False
-        Also return the branch outputs on ``X``.
     x_divisor : float, default=1.0
         The search reads ``X / x_divisor``, block by block.
 
     Returns
     -------
-    network : Network
-        The directions with the chosen signs (kernels of shape
-        ``(n_branches, d_l)``), least-squares branch weights and intercept.
-    outputs : ndarray of shape (n_samples, n_branches)
-        Only with ``return_outputs=True``.
+    start : SignedStart
+        The network (the directions with the chosen signs, kernels of shape
+        ``(n_branches, d_l)``, least-squares branch weights and intercept)
+        and its branch outputs on ``X``, of shape ``(n_samples, n_branches)``.
     """
     xp, _, _ = get_namespace_and_device(X)
     n_branches = factors[0].shape[1]
@@ -251,9 +256,7 @@ def resolve_signs_and_scale(
             signed[layer].append(kernel)
         # Later branches are chosen against what the earlier ones leave unexplained.
         outputs = xp.stack(columns, axis=1)
-        weights, intercept = fit_output_weights(
-            outputs, y, sample_weight, loss="squared_error"
-        )
+        weights, intercept = least_squares_output_weights(outputs, y, sample_weight)
         residual = y - outputs @ weights - intercept
     network = Network([xp.stack(rows) for rows in signed], weights, intercept)
-    return (network, outputs) if return_outputs else network
+    return SignedStart(network, outputs)

@@ -10,6 +10,7 @@ a fit, and it covers the cases with nothing to learn.
 
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -17,10 +18,11 @@ from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
 from ._array_api import to_numpy
 from ._decomposition import ranked_decompositions
-from ._losses import get_loss_head
+from ._losses import SQUARED_ERROR, LossHead
 from ._moment import tensorize
 from ._network import Network, blocked_forward, random_unit_kernels
-from ._refinement import Refinement, fit_output_weights, refine
+from ._output_layer import fit_output_weights
+from ._refinement import Refinement, refine
 from ._scales import stable_norm
 from ._signs import branches_vary, resolve_signs_and_scale
 
@@ -51,12 +53,8 @@ DEAD_START_ADVICE = (
 )
 
 
-def _constant_prediction(settings):
-    return "the class priors" if settings.log_loss else "the mean of y"
-
-
 def _advice(settings):
-    return DEAD_START_ADVICE.format(what=_constant_prediction(settings))
+    return DEAD_START_ADVICE.format(what=settings.head.constant_prediction)
 
 
 @dataclass(frozen=True)
@@ -64,9 +62,9 @@ class SolverSettings:
     """What the solver needs of the estimator's parameters, resolved.
 
     ``activations`` holds :class:`~._activations.Activation` objects, one
-    per layer; ``n_init`` is an int or ``"auto"``; ``loss`` names the loss
-    head of the refinement (see :mod:`._losses`), ``alpha`` its L2 penalty;
-    ``estimator_name`` is named in warnings.
+    per layer; ``n_init`` is an int or ``"auto"``; ``head`` is the loss of
+    the output layer and the refinement (see :mod:`._losses`), ``alpha`` its
+    L2 penalty; ``estimator_name`` is named in warnings and verbose lines.
     """
 
     kernel_sizes: tuple
@@ -78,14 +76,9 @@ class SolverSettings:
     max_iter: int
     tol: float
     verbose: int = 0
-    loss: str = "squared_error"
+    head: LossHead = SQUARED_ERROR
     alpha: float = 0.0
     estimator_name: str = "DeepTDRegressor"
-
-    @property
-    def log_loss(self):
-        """Whether the outputs are logits (a classifier)."""
-        return self.loss != "squared_error"
 
 
 @dataclass(frozen=True)
@@ -111,6 +104,16 @@ class FittedNetwork:
     activations: tuple
 
 
+class Starts(NamedTuple):
+    """The starting networks of the refinement (in the rows' namespace), the
+    decomposition's sweeps (0 for random starts), and whether a start lives
+    on the sign-search rows (a dead one was warned about)."""
+
+    networks: list
+    n_iter: int
+    live: bool
+
+
 def solve(summary, settings, random_state):
     """Fit the network of ``settings`` to the data of ``summary``.
 
@@ -132,21 +135,20 @@ def solve(summary, settings, random_state):
         return _mean_network(summary, settings, "the targets are constant")
     search = summary.search_rows
     if settings.init == "random":
-        starts, live_start = _random_starts(search, settings, random_state)
-        n_iter = 0
+        starts = _random_starts(search, settings, random_state)
     else:
         if stable_norm(summary.moment) <= ZERO_MOMENT_RATIO * np.sqrt(
             summary.moment.shape[0]
         ):
             return _mean_network(summary, settings, "the moment tensor is zero")
-        start, n_iter, live_start = _deeptd_start(
-            summary.moment, search, settings, random_state
-        )
-        starts = [start]
+        starts = _deeptd_start(summary.moment, search, settings, random_state)
     del search
     rows = summary.refine_rows
-    compare = len(starts) > 1
-    fits = [_refine_start(rows, start, settings, n_iter, compare) for start in starts]
+    compare = len(starts.networks) > 1
+    fits = [
+        _refine_start(rows, start, settings, starts.n_iter, compare)
+        for start in starts.networks
+    ]
     best = min(range(len(fits)), key=lambda index: fits[index].loss)
     if fits[best].hit_max_iter:
         warnings.warn(
@@ -157,13 +159,13 @@ def solve(summary, settings, random_state):
     # A dead start was reported already; a live one may still die in the
     # refinement.
     refined = fits[best].network
-    if live_start and settings.refine and not _lives(rows, refined, settings):
+    if starts.live and settings.refine and not _lives(rows, refined, settings):
         warnings.warn(
             f"{settings.estimator_name}'s refined network is constant on the "
             "refinement rows (every branch is dead); " + _advice(settings),
             UserWarning,
         )
-    return _in_data_units(fits[best], starts[best], summary, settings)
+    return _in_data_units(fits[best], starts.networks[best], summary, settings)
 
 
 def _lives(rows, network, settings):
@@ -180,23 +182,22 @@ def _lives(rows, network, settings):
 def _deeptd_start(moment, search, settings, random_state):
     """The DeepTD start: the best decomposition whose network, with the best
     signs, lives on the sign-search rows (the next distinct decomposition when
-    it is dead), the decomposition's sweeps, and whether the start lives."""
+    it is dead)."""
     decompositions = _decompose(moment, settings, random_state)
     n_iter = decompositions[0].n_iter
     dead_starts = []
     for decomposition in decompositions:
-        start, outputs = resolve_signs_and_scale(
+        signed = resolve_signs_and_scale(
             search.X,
             search.y,
             search.weight,
             decomposition.factors,
             settings.activations,
-            return_outputs=True,
             x_divisor=search.x_divisor,
         )
-        if branches_vary(outputs, search.weight):
-            return _with_output_layer(start, outputs, search, settings), n_iter, True
-        dead_starts.append((start, outputs))
+        if branches_vary(signed.outputs, search.weight):
+            return Starts([_with_output_layer(signed, search, settings)], n_iter, True)
+        dead_starts.append(signed)
     warnings.warn(
         f"{settings.estimator_name} found no live start: with every sign pattern, "
         f"each of the {len(decompositions)} distinct decomposition(s) of the "
@@ -205,8 +206,7 @@ def _deeptd_start(moment, search, settings, random_state):
         UserWarning,
     )
     # The output layer only for the start returned (a logistic fit each).
-    start, outputs = dead_starts[0]
-    return _with_output_layer(start, outputs, search, settings), n_iter, False
+    return Starts([_with_output_layer(dead_starts[0], search, settings)], n_iter, False)
 
 
 def _moment_tensor(moment, kernel_sizes):
@@ -273,8 +273,8 @@ def _decompose(moment, settings, random_state):
 
 
 def _random_starts(rows, settings, random_state):
-    """``n_init`` random networks (unit-norm kernels, least-squares weights)
-    and whether one of them lives.
+    """``n_init`` random networks (unit-norm kernels, output layers fitted on
+    ``rows``).
 
     A start whose every branch is constant on ``rows`` is drawn again, up to
     ``MAX_START_DRAWS`` draws; a warning says when no start lives (a dead one
@@ -300,7 +300,7 @@ def _random_starts(rows, settings, random_state):
             if branches_vary(outputs, rows.weight):
                 live = True
                 break
-        weights, intercept = _output_layer(outputs, rows, settings)
+        weights, intercept = _fit_output_layer(outputs, rows, settings)
         starts.append(Network(kernels, weights, intercept))
     if not live:
         warnings.warn(
@@ -309,49 +309,51 @@ def _random_starts(rows, settings, random_state):
             "sign-search rows; " + _advice(settings),
             UserWarning,
         )
-    return starts, live
+    return Starts(starts, 0, live)
 
 
-def _output_layer(outputs, rows, settings):
-    """Output weights and intercept of the loss for fixed branch outputs:
-    least squares, or a (penalised) logistic or multinomial regression of the
-    class indicators."""
+def _fit_output_layer(outputs, rows, settings):
+    """Output weights and intercept of the loss for fixed branch outputs."""
     return fit_output_weights(
-        outputs, rows.y, rows.weight, loss=settings.loss, alpha=settings.alpha
+        outputs, rows.y, rows.weight, head=settings.head, alpha=settings.alpha
     )
 
 
-def _with_output_layer(start, outputs, rows, settings):
-    """The start with the output layer of its loss: the least-squares weights
-    the sign search fitted, or, for logits, those of :func:`_output_layer`."""
-    if not settings.log_loss:
-        return start
-    weights, intercept = _output_layer(outputs, rows, settings)
-    return start._replace(weights=weights, intercept=intercept)
+def _with_output_layer(signed, rows, settings):
+    """The signed start with the output layer of its loss: the least-squares
+    weights the sign search fitted, when the loss has that closed form, else
+    those of :func:`_fit_output_layer`."""
+    if settings.head.closed_form_output_layer:
+        return signed.network
+    weights, intercept = _fit_output_layer(signed.outputs, rows, settings)
+    return signed.network._replace(weights=weights, intercept=intercept)
 
 
 def _refine_start(rows, start, settings, n_iter, compare):
     """Refine one starting network; with ``refine=False`` only score it, and
     only when there are several starts to ``compare``."""
     if settings.refine:
-        return refine(
+        refinement = refine(
             rows,
             start,
             settings.activations,
-            loss=settings.loss,
+            head=settings.head,
             alpha=settings.alpha,
             max_iter=settings.max_iter,
             tol=settings.tol,
-            verbose=settings.verbose,
         )
+        if settings.verbose:
+            print(f"[{settings.estimator_name}] refinement: {refinement.report}")
+        return refinement
     loss = 0.0
     if compare:
         outputs = blocked_forward(
             rows.X, start.kernels, settings.activations, rows.x_divisor
         )
-        head = get_loss_head(settings.loss, rows.y.ndim)
         network_outputs = outputs @ start.weights + start.intercept
-        loss = float(head.loss_and_gradient(network_outputs, rows.y, rows.weight)[0])
+        loss = float(
+            settings.head.loss_and_gradient(network_outputs, rows.y, rows.weight)[0]
+        )
     return Refinement(start, loss, n_iter, False)
 
 
@@ -391,18 +393,11 @@ def _in_data_units(fit, start, summary, settings):
 def _mean_network(summary, settings, reason):
     warnings.warn(
         f"{settings.estimator_name} found nothing to learn ({reason}); the "
-        f"fitted model predicts {_constant_prediction(settings)}.",
+        f"fitted model predicts {settings.head.constant_prediction}.",
         UserWarning,
     )
     y_mean = np.asarray(summary.y_mean, dtype=np.float64)
-    intercept = y_mean
-    if settings.log_loss:
-        # The logits of the class frequencies (y_mean holds the indicators' means).
-        with np.errstate(divide="ignore"):
-            if settings.loss == "binary_log_loss":
-                intercept = np.log(y_mean) - np.log1p(-y_mean)
-            else:
-                intercept = np.log(y_mean)
+    intercept = settings.head.constant_intercept(y_mean)
     # Any finite direction will do: the branch weights are zero.
     kernels = [
         np.full((settings.rank, size), 1.0 / np.sqrt(size))

@@ -58,8 +58,9 @@ def _holds_strings(values):
     return any(isinstance(value, (str, bytes)) for value in np.ravel(values))
 
 
-def check_not_strings(value, name):
-    """Raise a ValueError naming ``name`` when ``value`` holds strings.
+def check_not_strings(value, name, estimator_name):
+    """Raise a ValueError naming ``name`` and ``estimator_name`` when
+    ``value`` holds strings.
 
     scikit-learn's ``check_array(dtype=np.float64)`` parses numeric strings
     silently (``"1.5"`` becomes 1.5) and reports other strings as a failed float
@@ -78,7 +79,7 @@ def check_not_strings(value, name):
             ):
                 raise ValueError(
                     f"{name} column {column!r} holds strings (dtype {dtype}); "
-                    "DeepTDRegressor needs numeric input: encode the column "
+                    f"{estimator_name} needs numeric input: encode the column "
                     "first, e.g. with sklearn.preprocessing.OneHotEncoder."
                 )
         return
@@ -101,7 +102,7 @@ def check_not_strings(value, name):
         kind = getattr(dtype, "kind", "O")
     if kind in _STRING_KINDS or (kind == "O" and _holds_strings(value)):
         raise ValueError(
-            f"{name} holds strings (dtype {dtype}); DeepTDRegressor needs numeric "
+            f"{name} holds strings (dtype {dtype}); {estimator_name} needs numeric "
             f"input. Convert {name} to numbers explicitly (or encode categories) "
             "before fitting."
         )
@@ -218,7 +219,7 @@ def validate_training_data(
         if not labels:
             checked += ((y, "y"),)
         for value, name in checked:
-            check_not_strings(value, name)
+            check_not_strings(value, name, type(estimator).__name__)
     else:
         # Everything follows X: targets and weights move to its namespace.
         y, sample_weight = (_follow(value, namespace) for value in (y, sample_weight))
@@ -246,6 +247,6 @@ def validate_training_data(
 def validate_prediction_data(estimator, X, namespace=None):
     """Validated, finite X with the features seen in fit."""
     if namespace is None:
-        check_not_strings(X, "X")
+        check_not_strings(X, "X", type(estimator).__name__)
     with _huge_values_allowed():
         return validate_data(estimator, X, dtype=_float_dtypes(namespace), reset=False)

@@ -130,8 +130,8 @@ def test_passes_run_in_the_input_namespace(name, activation):
     # (or host numbers), and agree with NumPy.
     from sklearn_deeptd._activations import resolve_activations
     from sklearn_deeptd._decomposition import cp_decomposition
-    from sklearn_deeptd._network import backward, forward
-    from sklearn_deeptd._refinement import loss_and_gradient, pack
+    from sklearn_deeptd._network import backward, forward, pack
+    from sklearn_deeptd._refinement import loss_and_gradient
     from sklearn_deeptd._signs import resolve_signs_and_scale
 
     xp, asarray, to_numpy = _setup(name)
@@ -155,7 +155,7 @@ def test_passes_run_in_the_input_namespace(name, activation):
         )
         signed, branch_weights, _ = resolve_signs_and_scale(
             asarray(X), asarray(y), asarray(weight), factors, activations
-        )
+        ).network
     expected_outputs, expected_cache = forward(
         X, kernels, activations, return_cache=True
     )
@@ -170,7 +170,7 @@ def test_passes_run_in_the_input_namespace(name, activation):
     )
     expected_signed, expected_branch_weights, _ = resolve_signs_and_scale(
         X, y, weight, expected_factors, activations
-    )
+    ).network
     device_type = type(asarray(X))
     for got in [outputs, *gradients, *factors, *signed, branch_weights]:
         assert type(got) is device_type
@@ -243,7 +243,7 @@ def test_deep_sign_search_runs_in_the_input_namespace(name):
     weight = np.full(200, 1 / 200)
     factors = [kernel.T.copy() for kernel in planted.kernels_]
     activations = resolve_activations("tanh", "identity", len(sizes))
-    expected, _, _ = resolve_signs_and_scale(X, y, weight, factors, activations)
+    expected, _, _ = resolve_signs_and_scale(X, y, weight, factors, activations).network
     with sklearn.config_context(array_api_dispatch=True):
         got, _, _ = resolve_signs_and_scale(
             asarray(X),
@@ -251,7 +251,7 @@ def test_deep_sign_search_runs_in_the_input_namespace(name):
             asarray(weight),
             [asarray(factor) for factor in factors],
             activations,
-        )
+        ).network
     assert all(type(kernel) is type(asarray(X)) for kernel in got)
     assert _max_difference(got, expected, to_numpy) == 0.0
 

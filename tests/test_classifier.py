@@ -235,3 +235,17 @@ def test_a_stream_keeps_its_number_of_targets():
         model.partial_fit(X[100:], Y[100:, :2])
     with pytest.raises(ValueError, match="one target"):
         model.partial_fit(X[100:], Y[100:, 0])
+
+
+def test_messages_and_verbose_lines_name_the_classifier(capsys):
+    _, X, y, _, _ = _labelled(200)
+    DeepTDClassifier(SIZES, verbose=1, random_state=0).fit(X, y)
+    printed = capsys.readouterr().out
+    assert "[DeepTDClassifier] decomposition" in printed
+    assert "[DeepTDClassifier] refinement" in printed
+    assert "DeepTDRegressor" not in printed
+    with pytest.raises(ValueError, match="DeepTDClassifier needs numeric input"):
+        DeepTDClassifier(SIZES).fit(np.full(X.shape, "a"), y)
+    frame = pd.DataFrame(X).assign(text="a")
+    with pytest.raises(ValueError, match="DeepTDClassifier needs numeric input"):
+        DeepTDClassifier().fit(frame, y)

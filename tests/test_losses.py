@@ -10,9 +10,12 @@ from scipy.special import softmax as scipy_softmax
 from test_array_api import NAMESPACES, _setup
 
 from sklearn_deeptd._losses import (
+    BINARY_LOG_LOSS,
     LOSSES,
+    MULTINOMIAL_LOG_LOSS,
+    SQUARED_ERROR,
     binary_log_loss,
-    get_loss_head,
+    log_loss_head,
     multinomial_log_loss,
     sigmoid,
     softmax,
@@ -112,14 +115,49 @@ def test_links():
     np.testing.assert_allclose(probability.sum(axis=1), 1.0, rtol=1e-15)
 
 
-def test_unknown_losses_and_shapes_are_refused():
-    with pytest.raises(ValueError, match="Unknown loss 'hinge'"):
-        get_loss_head("hinge", 1)
+def test_shapes_a_head_does_not_take_are_refused():
     with pytest.raises(ValueError, match="binary_log_loss loss takes .* 1 axes"):
-        get_loss_head("binary_log_loss", 2)
+        BINARY_LOG_LOSS.check_output_ndim(2)
     with pytest.raises(ValueError, match="multinomial_log_loss loss takes .* 2 axes"):
-        get_loss_head("multinomial_log_loss", 1)
-    assert get_loss_head("squared_error", 2).link is LOSSES["squared_error"].link
+        MULTINOMIAL_LOG_LOSS.check_output_ndim(1)
+    SQUARED_ERROR.check_output_ndim(1)
+    SQUARED_ERROR.check_output_ndim(2)
+
+
+def test_heads_say_what_they_can_do():
+    assert SQUARED_ERROR.standardises_targets
+    assert SQUARED_ERROR.closed_form_output_layer and SQUARED_ERROR.gauss_newton
+    for head in (BINARY_LOG_LOSS, MULTINOMIAL_LOG_LOSS):
+        assert not head.standardises_targets
+        assert not head.closed_form_output_layer and not head.gauss_newton
+    assert log_loss_head(2) is BINARY_LOG_LOSS
+    assert log_loss_head(3) is MULTINOMIAL_LOG_LOSS
+    assert SQUARED_ERROR.constant_prediction == "the mean of y"
+    assert BINARY_LOG_LOSS.constant_prediction == "the class priors"
+
+
+@pytest.mark.parametrize("head", [SQUARED_ERROR, BINARY_LOG_LOSS, MULTINOMIAL_LOG_LOSS])
+def test_the_constant_intercept_predicts_the_mean_of_the_targets(head):
+    mean = np.array([0.2, 0.3, 0.5]) if head is MULTINOMIAL_LOG_LOSS else np.array(0.3)
+    intercept = head.constant_intercept(mean)
+    np.testing.assert_allclose(head.inverse_link(intercept[None, ...])[0], mean)
+
+
+def test_class_probabilities_and_their_logarithms():
+    Z = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
+    probability = BINARY_LOG_LOSS.class_probabilities(Z)
+    np.testing.assert_allclose(probability[:, 1], expit(Z), rtol=1e-15)
+    np.testing.assert_allclose(probability.sum(axis=1), 1.0, rtol=1e-15)
+    log_probability = BINARY_LOG_LOSS.class_log_probabilities(Z)
+    expected = np.c_[-np.logaddexp(0, Z), -np.logaddexp(0, -Z)]
+    np.testing.assert_allclose(log_probability, expected, rtol=1e-15)
+    Z = np.array([[-1e308, 0.0, 3.0], [800.0, -800.0, 1.0]])
+    np.testing.assert_allclose(
+        MULTINOMIAL_LOG_LOSS.class_log_probabilities(Z), log_softmax(Z, axis=1)
+    )
+    np.testing.assert_allclose(
+        MULTINOMIAL_LOG_LOSS.class_probabilities(Z), scipy_softmax(Z, axis=1)
+    )
 
 
 @pytest.mark.parametrize("name", NAMESPACES)
@@ -133,11 +171,13 @@ def test_heads_and_links_run_in_the_input_namespace(name, loss, n_outputs):
         got_loss, got_gradient = head.loss_and_gradient(
             asarray(Z), asarray(targets), asarray(weight)
         )
-        link = head.link(asarray(Z))
+        link = head.inverse_link(asarray(Z))
     assert type(got_gradient) is type(asarray(Z))
     assert type(link) is type(asarray(Z))
     assert float(got_loss) == pytest.approx(float(expected_loss), rel=1e-12)
     np.testing.assert_allclose(
         to_numpy(got_gradient), expected_gradient, rtol=1e-10, atol=1e-15
     )
-    np.testing.assert_allclose(to_numpy(link), head.link(Z), rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(
+        to_numpy(link), head.inverse_link(Z), rtol=1e-10, atol=1e-15
+    )

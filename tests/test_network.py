@@ -6,7 +6,7 @@ import pytest
 
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
 from sklearn_deeptd._activations import ACTIVATIONS, resolve_activations
-from sklearn_deeptd._network import forward, random_unit_kernels
+from sklearn_deeptd._network import forward, pack, random_unit_kernels, unpack
 
 
 def _forward_by_definition(x, kernels, activations):
@@ -107,3 +107,31 @@ def test_output_beyond_the_float_range_warns():
         prediction = model.predict(_near_largest_float(X))
     # Rows whose value overflows are infinite (never NaN); the others finite.
     assert not np.any(np.isnan(prediction)) and np.sum(np.isinf(prediction)) > 10
+
+
+def test_pack_unpack_round_trip():
+    rng = np.random.RandomState(2)
+    kernels = [rng.standard_normal((3, d)) for d in (4, 2)]
+    weights = rng.standard_normal(3)
+    theta = pack(kernels, weights, -1.5)
+    got_kernels, got_weights, got_intercept = unpack(theta, [k.shape for k in kernels])
+    for got, expected in zip(got_kernels, kernels):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(got_weights, weights)
+    assert got_intercept == -1.5
+
+
+def test_pack_unpack_round_trip_of_several_outputs():
+    rng = np.random.RandomState(2)
+    kernels = [rng.standard_normal((3, d)) for d in (4, 2)]
+    weights = rng.standard_normal((3, 5))
+    intercept = rng.standard_normal(5)
+    theta = pack(kernels, weights, intercept)
+    assert theta.shape == (3 * 6 + 3 * 5 + 5,)
+    got_kernels, got_weights, got_intercept = unpack(
+        theta, [k.shape for k in kernels], (5,)
+    )
+    for got, expected in zip(got_kernels, kernels):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(got_weights, weights)
+    np.testing.assert_array_equal(got_intercept, intercept)

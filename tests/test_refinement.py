@@ -6,28 +6,28 @@ import numpy as np
 import pytest
 import sklearn
 from scipy.optimize import minimize
-from sklearn.linear_model import LogisticRegression
 from test_array_api import NAMESPACES, _setup
 
 import sklearn_deeptd._network as network_module
 import sklearn_deeptd._refinement as refinement_module
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset, kernel_correlation
 from sklearn_deeptd._activations import resolve_activations
+from sklearn_deeptd._losses import LOSSES, SQUARED_ERROR
 from sklearn_deeptd._network import (
     Network,
     backward,
     forward,
+    pack,
     random_unit_kernels,
     row_blocks,
     scaled_block,
+    unpack,
 )
+from sklearn_deeptd._output_layer import fit_output_weights
 from sklearn_deeptd._refinement import (
-    fit_output_weights,
     gauss_newton_system,
     loss_and_gradient,
-    pack,
     refine,
-    unpack,
     uses_gauss_newton,
 )
 from sklearn_deeptd._subsample import Rows
@@ -86,7 +86,7 @@ def test_gradient_matches_finite_differences(
 ):
     activations = resolve_activations(hidden, output, len(SIZES))
     X, targets, weight, theta, shapes = _problem(loss, n_outputs, rank)
-    setting = dict(loss=loss, alpha=alpha)
+    setting = dict(head=LOSSES[loss], alpha=alpha)
     _, gradient = loss_and_gradient(
         theta, X, targets, weight, shapes, activations, **setting
     )
@@ -177,7 +177,7 @@ def test_gauss_newton_and_lbfgs_reach_the_same_minimum(n_outputs, monkeypatch):
     rows = Rows(X, y, np.full(600, 1 / 600))
     setting = dict(alpha=1e-3, max_iter=2000, tol=1e-14)
     n_parameters = pack(*start).size
-    assert uses_gauss_newton("squared_error", n_parameters, y, X.shape[1])
+    assert uses_gauss_newton(SQUARED_ERROR, n_parameters, y, X.shape[1])
     gauss_newton = refine(rows, start, activations, **setting)
     _lbfgs_only(monkeypatch)
     lbfgs = refine(rows, start, activations, **setting)
@@ -267,7 +267,7 @@ def test_gauss_newton_stops_on_max_iter():
     start = Network(
         random_unit_kernels(sizes, 1, np.random.RandomState(2)), np.ones(1), 0.0
     )
-    assert uses_gauss_newton("squared_error", pack(*start).size, y, X.shape[1])
+    assert uses_gauss_newton(SQUARED_ERROR, pack(*start).size, y, X.shape[1])
     rows = Rows(X, y, np.full(300, 1 / 300))
     refined = refine(rows, start, activations, max_iter=2, tol=1e-14)
     assert refined.n_iter == 2 and refined.hit_max_iter
@@ -289,7 +289,9 @@ def test_uses_gauss_newton_when_its_matrix_is_cheap(
     loss, n_parameters, n_outputs, n_features, expected
 ):
     targets = np.zeros(5) if n_outputs is None else np.zeros((5, n_outputs))
-    assert uses_gauss_newton(loss, n_parameters, targets, n_features) is expected
+    assert (
+        uses_gauss_newton(LOSSES[loss], n_parameters, targets, n_features) is expected
+    )
 
 
 def test_alpha_penalises_kernels_and_weights_not_intercepts():
@@ -305,34 +307,6 @@ def test_alpha_penalises_kernels_and_weights_not_intercepts():
     assert loss == pytest.approx(plain + 0.25 * penalised @ penalised, rel=1e-14)
     np.testing.assert_allclose(gradient[:-3], plain_gradient[:-3] + 0.5 * penalised)
     np.testing.assert_array_equal(gradient[-3:], plain_gradient[-3:])
-
-
-def test_pack_unpack_round_trip():
-    rng = np.random.RandomState(2)
-    kernels = [rng.standard_normal((3, d)) for d in (4, 2)]
-    weights = rng.standard_normal(3)
-    theta = pack(kernels, weights, -1.5)
-    got_kernels, got_weights, got_intercept = unpack(theta, [k.shape for k in kernels])
-    for got, expected in zip(got_kernels, kernels):
-        np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(got_weights, weights)
-    assert got_intercept == -1.5
-
-
-def test_pack_unpack_round_trip_of_several_outputs():
-    rng = np.random.RandomState(2)
-    kernels = [rng.standard_normal((3, d)) for d in (4, 2)]
-    weights = rng.standard_normal((3, 5))
-    intercept = rng.standard_normal(5)
-    theta = pack(kernels, weights, intercept)
-    assert theta.shape == (3 * 6 + 3 * 5 + 5,)
-    got_kernels, got_weights, got_intercept = unpack(
-        theta, [k.shape for k in kernels], (5,)
-    )
-    for got, expected in zip(got_kernels, kernels):
-        np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(got_weights, weights)
-    np.testing.assert_array_equal(got_intercept, intercept)
 
 
 def _main_squared_loss_and_gradient(
@@ -442,7 +416,12 @@ def test_log_loss_refinement_recovers_a_planted_binary_network():
     start = Network(kernels, np.ones(1), 0.0)
     rows = Rows(X, y, np.full(4000, 1 / 4000))
     refinement = refine(
-        rows, start, activations, loss="binary_log_loss", max_iter=500, tol=1e-10
+        rows,
+        start,
+        activations,
+        head=LOSSES["binary_log_loss"],
+        max_iter=500,
+        tol=1e-10,
     )
     assert not refinement.hit_max_iter
     start_corr = kernel_correlation(planted.kernels, start.kernels)
@@ -456,39 +435,22 @@ def test_log_loss_refinement_recovers_a_planted_binary_network():
         rows.weight,
         [k.shape for k in kernels],
         activations,
-        loss="binary_log_loss",
+        head=LOSSES["binary_log_loss"],
     )
     assert planted_loss - 0.01 < refinement.loss <= planted_loss
 
 
-def _separable(n_samples=200, seed=3):
-    rng = np.random.RandomState(seed)
-    outputs = rng.standard_normal((n_samples, 2))
-    y = (outputs[:, 0] + outputs[:, 1] > 0).astype(float)
-    return outputs, y, np.full(n_samples, 1 / n_samples)
-
-
-def test_alpha_keeps_separable_weights_finite():
-    outputs, y, weight = _separable()
-    free, _ = fit_output_weights(
-        outputs, y, weight, loss="binary_log_loss", max_iter=200
-    )
-    held, _ = fit_output_weights(outputs, y, weight, loss="binary_log_loss", alpha=0.01)
-    # Without a penalty the weights run off along the separating direction.
-    assert np.linalg.norm(free) > 10 * np.linalg.norm(held)
-    # At the penalised optimum 0.5 alpha ||w||^2 < the loss at zero, log 2.
-    assert 0.005 * held @ held < np.log(2)
-
-    # The whole network too: with alpha every weight is bounded by the start's
-    # objective, and L-BFGS converges; without, the weights run off until the
-    # loss is at rounding level.
+def test_alpha_keeps_the_refined_weights_finite():
+    # With alpha every weight is bounded by the start's objective, and L-BFGS
+    # converges; without, the weights run off until the loss is at rounding
+    # level.
     activations = resolve_activations("relu", "identity", 2)
     X = np.random.RandomState(4).standard_normal((200, 16))
     kernels = random_unit_kernels((4, 4), 2, np.random.RandomState(5))
     branch_outputs = forward(X, kernels, activations)
     y = (branch_outputs[:, 0] > np.median(branch_outputs[:, 0])).astype(float)
     start = Network(kernels, np.ones(2), 0.0)
-    setting = dict(loss="binary_log_loss", alpha=0.01)
+    setting = dict(head=LOSSES["binary_log_loss"], alpha=0.01)
     rows = Rows(X, y, np.full(200, 1 / 200))
     start_objective, _ = loss_and_gradient(
         pack(*start), X, y, rows.weight, [(2, 4), (2, 4)], activations, **setting
@@ -498,87 +460,15 @@ def test_alpha_keeps_separable_weights_finite():
     assert not refinement.hit_max_iter
     assert 0.005 * theta[:-1] @ theta[:-1] <= refinement.loss <= start_objective
     free = refine(
-        rows, start, activations, loss="binary_log_loss", max_iter=2000, tol=1e-12
+        rows,
+        start,
+        activations,
+        head=LOSSES["binary_log_loss"],
+        max_iter=2000,
+        tol=1e-12,
     )
     free_theta = pack(*free.network)
     assert np.linalg.norm(free_theta[:-1]) > 10 * np.linalg.norm(theta[:-1])
-
-
-def test_least_squares_output_weights():
-    rng = np.random.RandomState(6)
-    outputs = rng.standard_normal((50, 3))
-    targets = rng.standard_normal((50, 2))
-    weight = rng.uniform(0.5, 1.5, 50)
-    weight /= weight.sum()
-
-    def least_squares(target):
-        design = np.c_[np.ones(50), outputs] * np.sqrt(weight)[:, None]
-        coef = np.linalg.lstsq(design, target * np.sqrt(weight), rcond=None)[0]
-        return coef[1:], coef[0]
-
-    # One target: weighted least squares.
-    weights, intercept = fit_output_weights(
-        outputs, targets[:, 0], weight, loss="squared_error"
-    )
-    expected = least_squares(targets[:, 0])
-    np.testing.assert_allclose(weights, expected[0], rtol=1e-12)
-    np.testing.assert_allclose(intercept, expected[1], rtol=1e-12)
-    # Several targets: one least-squares problem per column.
-    weights, intercept = fit_output_weights(
-        outputs, targets, weight, loss="squared_error"
-    )
-    for column in range(2):
-        expected = least_squares(targets[:, column])
-        np.testing.assert_allclose(weights[:, column], expected[0], rtol=1e-12)
-        np.testing.assert_allclose(intercept[column], expected[1], rtol=1e-12)
-    # Ridge: the normal equations of the centred problem, intercept unpenalised.
-    weights, intercept = fit_output_weights(
-        outputs, targets, weight, loss="squared_error", alpha=0.2
-    )
-    centred = outputs - weight @ outputs
-    gram = centred.T @ (weight[:, None] * centred) + 0.2 * np.eye(3)
-    expected = np.linalg.solve(gram, centred.T @ (weight[:, None] * targets))
-    np.testing.assert_allclose(weights, expected, rtol=1e-10)
-    np.testing.assert_allclose(
-        intercept, weight @ targets - (weight @ outputs) @ expected, rtol=1e-10
-    )
-
-
-@pytest.mark.parametrize("n_classes", [2, 3])
-def test_log_loss_output_weights_equal_logistic_regression(n_classes):
-    # LogisticRegression minimises 0.5 ||W||^2 + C sum_i s_i loss_i: with
-    # weights s summing to one, C = 1 / alpha gives the same optimum.
-    rng = np.random.RandomState(7)
-    outputs = rng.standard_normal((300, 3))
-    logits = outputs @ rng.standard_normal((3, n_classes))
-    labels = np.argmax(logits + rng.gumbel(size=logits.shape), axis=1)
-    weight = rng.uniform(0.5, 1.5, 300)
-    weight /= weight.sum()
-    alpha = 0.05
-    reference = LogisticRegression(C=1 / alpha, tol=1e-12, max_iter=10_000)
-    reference.fit(outputs, labels, sample_weight=weight)
-    if n_classes == 2:
-        weights, intercept = fit_output_weights(
-            outputs, labels.astype(float), weight, loss="binary_log_loss", alpha=alpha
-        )
-        np.testing.assert_allclose(weights, reference.coef_[0], rtol=1e-6)
-        np.testing.assert_allclose(intercept, reference.intercept_[0], rtol=1e-6)
-        return
-    weights, intercept = fit_output_weights(
-        outputs,
-        np.eye(n_classes)[labels],
-        weight,
-        loss="multinomial_log_loss",
-        alpha=alpha,
-    )
-    np.testing.assert_allclose(weights, reference.coef_.T, rtol=1e-6, atol=1e-8)
-    # The intercepts are defined up to a common shift.
-    np.testing.assert_allclose(
-        intercept - intercept.mean(),
-        reference.intercept_ - reference.intercept_.mean(),
-        rtol=1e-6,
-        atol=1e-8,
-    )
 
 
 @pytest.mark.parametrize("name", NAMESPACES)
@@ -590,7 +480,7 @@ def test_loss_and_gradient_run_in_the_input_namespace(
     xp, asarray, to_numpy = _setup(name)
     activations = resolve_activations(activation, "identity", len(SIZES))
     X, targets, weight, theta, shapes = _problem(loss, n_outputs, 2)
-    setting = dict(loss=loss, alpha=0.1, x_divisor=2.0)
+    setting = dict(head=LOSSES[loss], alpha=0.1, x_divisor=2.0)
     expected_loss, expected_gradient = loss_and_gradient(
         theta, X, targets, weight, shapes, activations, **setting
     )
@@ -598,7 +488,7 @@ def test_loss_and_gradient_run_in_the_input_namespace(
         X, random_unit_kernels(SIZES, 2, np.random.RandomState(0)), activations
     )
     expected_weights = fit_output_weights(
-        outputs, targets, weight, loss=loss, alpha=0.1
+        outputs, targets, weight, head=LOSSES[loss], alpha=0.1
     )
     with sklearn.config_context(array_api_dispatch=True):
         got_loss, got_gradient = loss_and_gradient(
@@ -611,7 +501,11 @@ def test_loss_and_gradient_run_in_the_input_namespace(
             **setting,
         )
         got_weights = fit_output_weights(
-            asarray(outputs), asarray(targets), asarray(weight), loss=loss, alpha=0.1
+            asarray(outputs),
+            asarray(targets),
+            asarray(weight),
+            head=LOSSES[loss],
+            alpha=0.1,
         )
     assert got_loss == pytest.approx(expected_loss, rel=1e-10)
     np.testing.assert_allclose(got_gradient, expected_gradient, rtol=1e-10, atol=1e-12)
@@ -645,7 +539,7 @@ def test_log_loss_refinement_runs_in_the_input_namespace(name):
     xp, asarray, to_numpy = _setup(name)
     X, y, planted, activations, _ = _planted_classification(500)
     start = Network(planted.kernels, np.ones(1), 0.0)
-    setting = dict(loss="binary_log_loss", alpha=1e-3, max_iter=50, tol=1e-10)
+    setting = dict(head=LOSSES["binary_log_loss"], alpha=1e-3, max_iter=50, tol=1e-10)
     expected = refine(Rows(X, y, np.full(500, 1 / 500)), start, activations, **setting)
     with sklearn.config_context(array_api_dispatch=True):
         rows = Rows(asarray(X), asarray(y), asarray(np.full(500, 1 / 500)))

@@ -8,7 +8,6 @@ import sklearn_deeptd._signs as signs
 from sklearn_deeptd import PlantedCNNDataset
 from sklearn_deeptd._activations import resolve_activations
 from sklearn_deeptd._network import forward
-from sklearn_deeptd._refinement import fit_output_weights
 from sklearn_deeptd._signs import (
     TIE_TOLERANCE,
     _best_pattern,
@@ -48,7 +47,7 @@ def test_exhaustive_search_finds_the_planted_signs(activation, seed):
     activations = resolve_activations(activation, "identity", len(SIZES))
     network = resolve_signs_and_scale(
         X, y, weight, _flipped(planted, flips), activations
-    )
+    ).network
     _assert_is_planted(network, planted)
 
 
@@ -61,7 +60,7 @@ def test_the_search_is_exact_beyond_depth_twelve():
     activations = resolve_activations("relu", "identity", len(sizes))
     network = resolve_signs_and_scale(
         X, y, np.full(300, 1 / 300), _flipped(planted, flips), activations
-    )
+    ).network
     _assert_is_planted(network, planted)
 
 
@@ -98,7 +97,7 @@ def test_an_odd_network_keeps_the_given_signs_or_flips_the_last(flips):
     planted, X, y, weight = _planted("tanh")
     factors = _flipped(planted, flips)
     activations = resolve_activations("tanh", "identity", len(SIZES))
-    network = resolve_signs_and_scale(X, y, weight, factors, activations)
+    network = resolve_signs_and_scale(X, y, weight, factors, activations).network
     overall = np.prod(flips)
     for layer, (got, factor) in enumerate(zip(network.kernels, factors)):
         expected_sign = overall if layer == len(SIZES) - 1 else 1.0
@@ -135,21 +134,3 @@ def test_a_constant_branch_is_dead():
     assert not branches_vary(np.full((20, 1), 3.0), weight)
     assert not branches_vary(np.zeros((20, 2)), weight)
     assert branches_vary(np.c_[np.zeros(20), target], weight)
-
-
-def test_output_weights_are_weighted_least_squares():
-    rng = np.random.RandomState(0)
-    outputs = rng.standard_normal((30, 2))
-    y = outputs @ [1.5, -2.0] + 0.7 + 0.1 * rng.standard_normal(30)
-    weight = rng.uniform(0.5, 1.5, 30)
-    weight /= weight.sum()
-    weights, intercept = fit_output_weights(outputs, y, weight, loss="squared_error")
-    design = np.c_[np.ones(30), outputs] * np.sqrt(weight)[:, None]
-    expected = np.linalg.lstsq(design, y * np.sqrt(weight), rcond=None)[0]
-    np.testing.assert_allclose(np.r_[intercept, weights], expected, rtol=1e-12)
-    # Two equal branches: the minimum-norm solution splits the weight evenly.
-    twin = np.c_[outputs[:, 0], outputs[:, 0]]
-    weights, _ = fit_output_weights(
-        twin, outputs[:, 0] * 3.0, weight, loss="squared_error"
-    )
-    np.testing.assert_allclose(weights, [1.5, 1.5], rtol=1e-10)

@@ -1,0 +1,172 @@
+"""The output layer: branch weights and intercept for fixed branch outputs.
+
+Both the sign search (which scores each branch by least squares) and the
+solver (which fits the output layer of a start for its loss) fit the last
+layer alone, a convex problem: weighted (ridge) least squares for a head with
+a closed form, else a penalised logistic or multinomial regression of the
+class indicators on the branch outputs by L-BFGS from zero. The objective is
+that of the refinement (see :mod:`._refinement`) restricted to the output
+layer: the weighted mean loss plus ``0.5 * alpha`` times the sum of squares
+of the weights, not of the intercepts.
+"""
+
+import math
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.utils._array_api import get_namespace_and_device
+
+from ._array_api import to_numpy
+from ._network import pack, unpack_output_layer
+
+# The iterative output layer is a convex problem of (rank + 1) * m parameters,
+# which converges in tens of iterations. It stops on the gradient (OUTPUT_TOL):
+# near the optimum the loss decreases by about the gradient's square, so a
+# tolerance on its relative decrease of OUTPUT_TOL would stop it with
+# gradients of 1e-7; that one stays at rounding level, as in scikit-learn's
+# LogisticRegression.
+OUTPUT_MAX_ITER = 1000
+OUTPUT_TOL = 1e-10
+OUTPUT_FTOL = 64 * np.finfo(np.float64).eps
+
+
+def penalised(loss, gradient, theta, n_intercepts, alpha):
+    """Add ``0.5 * alpha * ||theta||^2`` over every entry but the trailing
+    ``n_intercepts`` to a host loss and gradient.
+
+    Parameters
+    ----------
+    loss : float
+    gradient : ndarray of shape theta.shape
+        Written in place.
+    theta : ndarray of shape (n_parameters,)
+        The parameters, intercepts last.
+    n_intercepts : int
+    alpha : float
+
+    Returns
+    -------
+    loss : float
+    gradient : ndarray
+    """
+    if not alpha:
+        return loss, gradient
+    weights = theta[:-n_intercepts]
+    gradient[:-n_intercepts] += alpha * weights
+    return loss + 0.5 * alpha * float(weights @ weights), gradient
+
+
+def least_squares_output_weights(outputs, targets, sample_weight, alpha=0.0):
+    """Weighted (ridge, with ``alpha``) least-squares weights and intercept,
+    one least-squares problem per column of the targets.
+
+    The minimum-norm solution through the pseudo-inverse (the array API has no
+    ``lstsq``; NumPy's uses the same SVD and cut-off). The ridge penalty is
+    least squares too: rows ``sqrt(alpha) I`` under the weights' columns of
+    the design, none under the intercept's, with zero targets.
+
+    Parameters
+    ----------
+    outputs : array of shape (n_samples, n_branches)
+        The branch outputs, in any namespace.
+    targets : array of shape (n_samples,) or (n_samples, m)
+        In the outputs' namespace.
+    sample_weight : array of shape (n_samples,)
+        Non-negative weights summing to one.
+    alpha : float, default=0.0
+        The ridge penalty.
+
+    Returns
+    -------
+    weights : array of shape (n_branches,) or (n_branches, m)
+    intercept : array of shape () or (m,)
+    """
+    xp, _, outputs_device = get_namespace_and_device(outputs)
+    n_samples, n_branches = outputs.shape
+    ones = xp.ones((n_samples, 1), dtype=outputs.dtype, device=outputs_device)
+    root = xp.sqrt(sample_weight)
+    design = xp.concat([ones, outputs], axis=1) * root[:, None]
+    weighted_targets = targets * (root if targets.ndim == 1 else root[:, None])
+    if alpha:
+        identity = xp.eye(n_branches, dtype=outputs.dtype, device=outputs_device)
+        penalty = xp.concat([xp.zeros_like(ones[:n_branches, :]), identity], axis=1)
+        design = xp.concat([design, math.sqrt(alpha) * penalty], axis=0)
+        zeros = xp.zeros_like(weighted_targets[:n_branches, ...])
+        weighted_targets = xp.concat([weighted_targets, zeros], axis=0)
+    coef = xp.linalg.pinv(design) @ weighted_targets
+    return coef[1:, ...], coef[0, ...]
+
+
+def fit_output_weights(
+    outputs,
+    targets,
+    sample_weight,
+    *,
+    head,
+    alpha=0.0,
+    max_iter=OUTPUT_MAX_ITER,
+    tol=OUTPUT_TOL,
+):
+    """The output layer alone: weights and intercept for fixed branch outputs.
+
+    Minimises the objective of the refinement over the output weights and the
+    intercept only, a convex problem: by weighted (ridge) least squares, one
+    per target, for a head with a closed form; else a weighted logistic or
+    multinomial regression of the targets on the branch outputs, by L-BFGS
+    from zero on the host, the passes in the outputs' namespace.
+
+    Parameters
+    ----------
+    outputs : array of shape (n_samples, n_branches)
+        The branch outputs, in any namespace.
+    targets : array of shape (n_samples,) or (n_samples, m)
+        What the loss takes (see :mod:`._losses`), in the outputs' namespace.
+    sample_weight : array of shape (n_samples,)
+        Non-negative weights summing to one.
+    head : LossHead
+        The loss.
+    alpha : float, default=0.0
+        ``0.5 * alpha`` times the sum of squares of the weights is added to
+        the weighted mean loss.
+    max_iter, tol : int, float
+        L-BFGS's iteration budget and tolerance on the gradient (iterative
+        heads only).
+
+    Returns
+    -------
+    weights : array of shape (n_branches,) or (n_branches, m)
+        Shaped as the targets' rows, in the outputs' namespace.
+    intercept : array of shape () or (m,)
+        In the outputs' namespace.
+    """
+    head.check_output_ndim(targets.ndim)
+    if head.closed_form_output_layer:
+        return least_squares_output_weights(outputs, targets, sample_weight, alpha)
+    xp, _, outputs_device = get_namespace_and_device(outputs)
+    n_branches = outputs.shape[1]
+    output_shape = tuple(targets.shape[1:])
+    n_outputs = int(np.prod(output_shape))
+
+    def in_namespace(theta):
+        theta = xp.asarray(theta, dtype=outputs.dtype, device=outputs_device)
+        return unpack_output_layer(theta, n_branches, output_shape, xp)
+
+    def objective(theta):
+        weights, intercept = in_namespace(theta)
+        value, output_gradient = head.loss_and_gradient(
+            outputs @ weights + intercept, targets, sample_weight
+        )
+        gradient = pack(
+            [], outputs.T @ output_gradient, xp.sum(output_gradient, axis=0), xp
+        )
+        gradient = np.array(to_numpy(gradient, xp), dtype=np.float64)
+        return penalised(float(value), gradient, theta, n_outputs, alpha)
+
+    result = minimize(
+        objective,
+        np.zeros((n_branches + 1) * n_outputs),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "ftol": OUTPUT_FTOL, "gtol": tol},
+    )
+    return in_namespace(result.x)
