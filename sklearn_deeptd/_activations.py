@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from sklearn.utils._array_api import device, get_namespace
+
+from ._sklearn_compat import array_device, get_namespace
 
 LEAKY_RELU_SLOPE = 0.01
 
@@ -41,7 +42,7 @@ def _namespace(z):
 def _positive_part(xp, z):
     # max(z, 0) against a 0-D zero: not every namespace's maximum takes a
     # Python scalar, and np.where would be eight times slower in NumPy.
-    return xp.maximum(z, xp.zeros((), dtype=z.dtype, device=device(z)))
+    return xp.maximum(z, xp.zeros((), dtype=z.dtype, device=array_device(z)))
 
 
 def _relu(z):

@@ -14,11 +14,12 @@ namespace and device.
 import numpy as np
 from sklearn import get_config
 from sklearn.externals.array_api_compat import array_namespace, is_array_api_obj
-from sklearn.utils._array_api import (
-    _convert_to_numpy,
-    _is_numpy_namespace,
-    _max_precision_float_dtype,
+
+from ._sklearn_compat import (
+    convert_to_numpy,
     get_namespace_and_device,
+    is_numpy_namespace,
+    max_precision_float_dtype,
 )
 
 
@@ -27,7 +28,7 @@ def dispatched_namespace(X):
     if not get_config()["array_api_dispatch"]:
         return None
     xp, _, device = get_namespace_and_device(X)
-    if _is_numpy_namespace(xp):
+    if is_numpy_namespace(xp):
         return None
     return xp, device
 
@@ -41,7 +42,7 @@ def to_numpy(array, xp=None):
     if xp is None:
         # Not get_namespace: without dispatch it answers NumPy for a GPU array.
         xp = array_namespace(array)
-    return _convert_to_numpy(array, xp)
+    return convert_to_numpy(array, xp)
 
 
 def take_rows(array, rows):
@@ -56,7 +57,7 @@ def take_rows(array, rows):
 
 def float_dtype(xp, device):
     """float64 where the device has it (not e.g. Apple MPS), else float32."""
-    return _max_precision_float_dtype(xp, device)
+    return max_precision_float_dtype(xp, device)
 
 
 def to_namespace(array, namespace):

@@ -10,15 +10,19 @@ logits into probabilities and classes.
 """
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils._array_api import get_namespace, get_namespace_and_device
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._array_api import float_dtype, to_numpy
 from ._dask import import_dask_array, is_dask_array
 from ._estimator import REFINE_SAMPLES, BaseDeepTD
 from ._losses import log_loss_head
+from ._sklearn_compat import (
+    StrOptions,
+    fit_context,
+    get_namespace,
+    get_namespace_and_device,
+)
 from ._validation import non_negative_real
 
 ONE_CLASS_MESSAGE = (
@@ -213,7 +217,7 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
         self.alpha = alpha
         self.class_weight = class_weight
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Learn the network's kernels from inputs and class labels.
 
@@ -236,7 +240,7 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
         """
         return self._fit(X, y, sample_weight)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Add a batch of samples to the moments and update the network.
 

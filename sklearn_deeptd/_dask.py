@@ -14,16 +14,12 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    check_array,
-    check_consistent_length,
-)
+from sklearn.utils.validation import check_array, check_consistent_length
 
 from ._activations import ACTIVATIONS
 from ._moment import MomentStatistics, block_statistics, merge_statistics
 from ._network import network_output
+from ._sklearn_compat import check_feature_names, check_n_features
 from ._subsample import Rows, SubsamplePlan, plan_subsamples
 from ._summary import summarise
 from ._validation import (
@@ -201,8 +197,8 @@ def validate_dask_data(
     _, da = import_dask_array(f"{name}.fit on a dask array")
     X = _row_chunked(X, name)
     check_min_samples(X.shape, 2, name)
-    _check_n_features(estimator, X, reset=True)
-    _check_feature_names(estimator, X, reset=True)
+    check_n_features(estimator, X, reset=True)
+    check_feature_names(estimator, X, reset=True)
     y = _targets(da, y, X, name, multi_output, labels)
     if sample_weight is not None:
         sample_weight = _weights(da, sample_weight, X, name)
@@ -332,7 +328,7 @@ def predict_dask(estimator, X):
     name = type(estimator).__name__
     import_dask_array(f"{name}.predict on a dask array")
     X = _row_chunked(X, name)
-    _check_n_features(estimator, X, reset=False)
+    check_n_features(estimator, X, reset=False)
     weights = np.asarray(estimator.weights_)
     shape = {"drop_axis": 1, "meta": np.empty(0)}
     if weights.ndim == 2:

@@ -14,9 +14,9 @@ starts, a few numbers per sweep, come back to the host to steer the iteration.
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.utils._array_api import device, get_namespace_and_device
 
 from ._array_api import to_numpy
+from ._sklearn_compat import array_device, get_namespace_and_device
 
 
 class Decomposition(NamedTuple):
@@ -45,7 +45,7 @@ def _fix_column_signs(xp, matrix):
     rows = np.argmax(np.abs(values), axis=0)
     signs = np.sign(values[rows, np.arange(values.shape[1])])
     signs[signs == 0] = 1.0
-    return matrix * xp.asarray(signs, dtype=matrix.dtype, device=device(matrix))
+    return matrix * xp.asarray(signs, dtype=matrix.dtype, device=array_device(matrix))
 
 
 def _leading_left_vectors(xp, unfolded, count):
@@ -109,7 +109,7 @@ def _khatri_rao(xp, factors, like):
     index varying slowest: ``(n_starts, prod d_l, rank)`` (``like`` gives the
     number of starts, the rank, dtype and device)."""
     n_starts, _, rank = like.shape
-    product = xp.ones((n_starts, 1, rank), dtype=like.dtype, device=device(like))
+    product = xp.ones((n_starts, 1, rank), dtype=like.dtype, device=array_device(like))
     for factor in factors:
         product = xp.reshape(
             product[:, :, None, :] * factor[:, None, :, :], (n_starts, -1, rank)
@@ -138,7 +138,7 @@ def _gram_product(xp, factors, skip=None):
     if gram is None:  # a one-mode tensor: the empty product
         n_starts, _, rank = factors[0].shape
         shape = (n_starts, rank, rank)
-        return xp.ones(shape, dtype=factors[0].dtype, device=device(factors[0]))
+        return xp.ones(shape, dtype=factors[0].dtype, device=array_device(factors[0]))
     return gram
 
 
@@ -298,7 +298,7 @@ def _ranked(xp, starts, component_weights, n_iter, converged, error):
     for start in [best, *others]:
         weights = np.asarray(to_numpy(component_weights[start], xp), dtype=np.float64)
         order = np.argsort(-weights, kind="stable")
-        positions = xp.asarray(order, device=device(starts[start][0]))
+        positions = xp.asarray(order, device=array_device(starts[start][0]))
         factors = [xp.take(factor, positions, axis=1) for factor in starts[start]]
         if any(_same_factors(xp, factors, kept.factors) for kept in ranked):
             continue

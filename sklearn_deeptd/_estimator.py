@@ -6,10 +6,8 @@ hand the summary to the solver, and store the fitted network. Everything past
 reading the data is shared by every path.
 """
 
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import check_same_namespace
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import ACTIVATIONS, resolve_activations
@@ -24,6 +22,7 @@ from ._dask import (
 from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
 from ._losses import SQUARED_ERROR
 from ._network import network_output
+from ._sklearn_compat import StrOptions, check_same_namespace, fit_context
 from ._solver import SolverSettings, solve
 from ._streaming import Stream
 from ._summary import summarise_arrays
@@ -439,7 +438,7 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
     True
     """
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Learn the network's kernels from (X, y).
 
@@ -486,7 +485,7 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
         """
         return self._fit(X, y, sample_weight)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a batch of samples to the moment and update the network.
 

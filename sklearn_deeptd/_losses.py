@@ -21,9 +21,9 @@ logit overflows them.
 """
 
 import numpy as np
-from sklearn.utils._array_api import get_namespace
 
 from ._activations import ACTIVATIONS
+from ._sklearn_compat import get_namespace
 
 
 def sigmoid(Z):

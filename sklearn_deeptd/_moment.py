@@ -14,12 +14,13 @@ to rounding.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
 from ._array_api import float_dtype, to_numpy
 from ._scales import normalised_sample_weight
+from ._sklearn_compat import get_namespace, get_namespace_and_device
 from ._validation import assert_finite
 
 # C-ordered float32 inputs are read in blocks of this many rows: the BLAS
@@ -230,17 +231,27 @@ class MomentStatistics:
         )
 
 
+class TargetDeviations(NamedTuple):
+    """One target column's weighted mean and standard deviation, and its
+    values in units of ``magnitude``: ``deviations = (y - mean) / magnitude``
+    and ``unit_values = y / magnitude``."""
+
+    mean: float
+    std: float
+    deviations: object
+    unit_values: object
+    magnitude: float
+
+
 def _target_deviations(xp, y, share):
-    """Mean, standard deviation and deviations of ``y`` in units of ``magnitude``.
+    """The :class:`TargetDeviations` of one target column.
 
     ``share`` is a vector of weights summing to one, or a float (equal
     weights). The direct computation is used when it is safe, else ``y`` is
     first divided by the largest magnitude of its rows of positive weight, so
     that squares cannot overflow or underflow (rows of zero weight count as
     0 there: they must not set the scale); the second pass removes the
-    rounding of the first mean. Returns ``(mean, std, deviations,
-    unit_values, magnitude)`` where ``deviations = (y - mean) / magnitude`` and
-    ``unit_values = y / magnitude``.
+    rounding of the first mean.
     """
 
     def centred(y, magnitude):
@@ -268,10 +279,12 @@ def _target_deviations(xp, y, share):
             y = xp.where(share > 0, y, xp.zeros_like(y))
         magnitude = float(xp.max(xp.abs(y))) if y.shape[0] else 0.0
         if magnitude == 0:
-            return 0.0, 0.0, y, y, 1.0
+            return TargetDeviations(0.0, 0.0, y, y, 1.0)
         mean, variance, deviations, unit = centred(y, magnitude)
     std = float(np.sqrt(max(variance, 0.0)))
-    return mean * magnitude, std * magnitude, deviations, unit, magnitude
+    return TargetDeviations(
+        mean * magnitude, std * magnitude, deviations, unit, magnitude
+    )
 
 
 def _multipliers(xp, base, share, unit, dtype, out=None):
@@ -296,6 +309,23 @@ def _target_columns(xp, y):
     if y.ndim == 1:
         return [y]
     return [y[:, column] for column in range(y.shape[1])]
+
+
+class _RowWeights(NamedTuple):
+    """The weights of a block: the largest (``unit``), their sum in that
+    unit, and each row's share of the total (a float for equal weights)."""
+
+    unit: float
+    total: float
+    share: object
+
+
+class _Products(NamedTuple):
+    """What the block's one pass over X gave: each target's moment, and the
+    weighted mean of X (None when the pass read the moments only)."""
+
+    moments: list
+    x_mean: object
 
 
 def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=None):
@@ -332,115 +362,125 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
     """
     xp, _, device = get_namespace_and_device(X)
     dtype = float_dtype(xp, device)
-    n_rows = X.shape[0]
     y = xp.astype(y, dtype, copy=False)  # read, never written
-    if sample_weight is None:
-        weight_unit, weight_total = 1.0, float(n_rows)
-        share = 1.0 / n_rows
-    else:
-        sample_weight = xp.astype(sample_weight, dtype)
-        weight_unit = float(xp.max(sample_weight)) if n_rows else 0.0
-        if not weight_unit > 0:
-            statistics = _weightless_statistics(
-                X, sample_weight, center, estimator_name
-            )
-            return statistics if y.ndim == 1 else (statistics,) * y.shape[1]
-        weight_total = float(xp.sum(sample_weight / weight_unit))
-        share = normalised_sample_weight(sample_weight)
+    weights = _row_weights(xp, X.shape[0], sample_weight, dtype)
+    if not weights.unit > 0:
+        statistics = _weightless_statistics(
+            X, xp.astype(sample_weight, dtype), center, estimator_name
+        )
+        return statistics if y.ndim == 1 else (statistics,) * y.shape[1]
     targets = [
-        _target_deviations(xp, column, share) for column in _target_columns(xp, y)
+        _target_deviations(xp, column, weights.share)
+        for column in _target_columns(xp, y)
     ]
-    constant = [targets_are_constant(mean, std) for mean, std, *_ in targets]
+    constant = [targets_are_constant(target.mean, target.std) for target in targets]
     # The moment's unit: std(y) for the centred multipliers p (y - mean) / std,
     # whose absolute values sum to at most 1 (Cauchy-Schwarz), and the root
     # mean square of y for the uncentred p y / rms: X.T @ v cannot overflow
     # before X does, in float32 too.
     units = [
-        float(np.hypot(mean, std)) if center is False else std
-        for mean, std, *_ in targets
+        float(np.hypot(target.mean, target.std)) if center is False else target.std
+        for target in targets
     ]
-
-    def shares():
-        if isinstance(share, float):
-            return xp.full(n_rows, share, dtype=dtype, device=device)
-        return share
-
-    if all(constant):
-        # No moment to form; the weights still read X once, to check it.
-        weights = shares()
-        product = cross_product(X, weights)
-        check_finite_product(X, weights, product, estimator_name)
-        moments = [xp.zeros_like(product)] * len(targets)
-        x_mean = product if center is None else None
-    else:
-        # One product: the multipliers in X's dtype at once, as BLAS takes them.
-        out_dtype = dtype if center is None else X.dtype
-        # Several NumPy columns are written in place into the product's
-        # operand (F order: each column contiguous), not stacked after.
-        columns = None
-        if len(targets) > 1 and center is not None and isinstance(X, np.ndarray):
-            columns = np.zeros((len(targets), n_rows), dtype=out_dtype).T
-        multipliers = [
-            (
-                xp.zeros(n_rows, dtype=out_dtype, device=device)
-                if columns is None
-                else columns[:, column]
-            )
-            if is_constant
-            else _multipliers(
-                xp,
-                unit_values if center is False else deviations,
-                share,
-                unit / magnitude,
-                out_dtype,
-                out=None if columns is None else columns[:, column],
-            )
-            for column, (
-                is_constant,
-                unit,
-                (_, _, deviations, unit_values, magnitude),
-            ) in enumerate(zip(constant, units, targets))
-        ]
-        if center is None:
-            weights = shares()
-            product = cross_product(X, xp.stack([weights, *multipliers], axis=1))
-            check_finite_product(X, weights, product, estimator_name)
-            x_mean = product[:, 0]
-            moments = [product[:, 1 + column] for column in range(len(targets))]
-        else:
-            if len(multipliers) == 1:
-                used = columns = multipliers[0]
-            else:
-                if columns is None:
-                    columns = xp.stack(multipliers, axis=1)
-                # The rows where every column is zero are among those where
-                # one learnt column is: checking those is enough, at no pass.
-                used = multipliers[constant.index(False)]
-            product = cross_product(X, columns)
-            check_finite_product(X, used, product, estimator_name)
-            moments = (
-                [product]
-                if len(multipliers) == 1
-                else [product[:, column] for column in range(len(targets))]
-            )
-            x_mean = None
+    products = _products(X, weights, targets, constant, units, center, estimator_name)
     statistics = tuple(
         MomentStatistics(
-            n_rows=n_rows,
-            weight_unit=weight_unit,
-            weight_total=weight_total,
-            y_mean=mean,
+            n_rows=X.shape[0],
+            weight_unit=weights.unit,
+            weight_total=weights.total,
+            y_mean=target.mean,
             y_unit=unit,
-            y_spread=0.0 if is_constant else std / unit,
+            y_spread=0.0 if is_constant else target.std / unit,
             centred=center is not False,
             moment=moment,
-            x_mean=x_mean,
+            x_mean=products.x_mean,
         )
-        for (mean, std, *_), unit, is_constant, moment in zip(
-            targets, units, constant, moments
+        for target, unit, is_constant, moment in zip(
+            targets, units, constant, products.moments
         )
     )
     return statistics[0] if y.ndim == 1 else statistics
+
+
+def _row_weights(xp, n_rows, sample_weight, dtype):
+    """The :class:`_RowWeights` of a block (a unit of 0 when every weight is
+    zero)."""
+    if sample_weight is None:
+        return _RowWeights(1.0, float(n_rows), 1.0 / n_rows)
+    sample_weight = xp.astype(sample_weight, dtype)
+    unit = float(xp.max(sample_weight)) if n_rows else 0.0
+    if not unit > 0:
+        return _RowWeights(unit, 0.0, None)
+    total = float(xp.sum(sample_weight / unit))
+    return _RowWeights(unit, total, normalised_sample_weight(sample_weight))
+
+
+def _shares(xp, weights, n_rows, dtype, device):
+    """Each row's share of the total weight, as an array."""
+    if isinstance(weights.share, float):
+        return xp.full(n_rows, weights.share, dtype=dtype, device=device)
+    return weights.share
+
+
+def _products(X, weights, targets, constant, units, center, estimator_name):
+    """The one pass over X of :func:`block_statistics`: the product of X with
+    the weights (``center=None``) and the multipliers of each target that is
+    not constant, checked for non-finite entries."""
+    xp, _, device = get_namespace_and_device(X)
+    dtype = float_dtype(xp, device)
+    n_rows = X.shape[0]
+    if all(constant):
+        # No moment to form; the weights still read X once, to check it.
+        shares = _shares(xp, weights, n_rows, dtype, device)
+        product = cross_product(X, shares)
+        check_finite_product(X, shares, product, estimator_name)
+        x_mean = product if center is None else None
+        return _Products([xp.zeros_like(product)] * len(targets), x_mean)
+    # One product: the multipliers in X's dtype at once, as BLAS takes them.
+    out_dtype = dtype if center is None else X.dtype
+    # Several NumPy columns are written in place into the product's
+    # operand (F order: each column contiguous), not stacked after.
+    columns = None
+    if len(targets) > 1 and center is not None and isinstance(X, np.ndarray):
+        columns = np.zeros((len(targets), n_rows), dtype=out_dtype).T
+    multipliers = [
+        (
+            xp.zeros(n_rows, dtype=out_dtype, device=device)
+            if columns is None
+            else columns[:, column]
+        )
+        if is_constant
+        else _multipliers(
+            xp,
+            target.unit_values if center is False else target.deviations,
+            weights.share,
+            unit / target.magnitude,
+            out_dtype,
+            out=None if columns is None else columns[:, column],
+        )
+        for column, (is_constant, unit, target) in enumerate(
+            zip(constant, units, targets)
+        )
+    ]
+    if center is None:
+        shares = _shares(xp, weights, n_rows, dtype, device)
+        product = cross_product(X, xp.stack([shares, *multipliers], axis=1))
+        check_finite_product(X, shares, product, estimator_name)
+        moments = [product[:, 1 + column] for column in range(len(targets))]
+        return _Products(moments, product[:, 0])
+    if len(multipliers) == 1:
+        used = columns = multipliers[0]
+    else:
+        if columns is None:
+            columns = xp.stack(multipliers, axis=1)
+        # The rows where every column is zero are among those where
+        # one learnt column is: checking those is enough, at no pass.
+        used = multipliers[constant.index(False)]
+    product = cross_product(X, columns)
+    check_finite_product(X, used, product, estimator_name)
+    if len(multipliers) == 1:
+        return _Products([product], None)
+    return _Products([product[:, column] for column in range(len(targets))], None)
 
 
 def _weightless_statistics(X, sample_weight, center, estimator_name):

@@ -16,14 +16,14 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.utils._array_api import (
-    _is_numpy_namespace,
-    device,
-    get_namespace,
-    get_namespace_and_device,
-)
 
 from ._array_api import float_dtype
+from ._sklearn_compat import (
+    array_device,
+    get_namespace,
+    get_namespace_and_device,
+    is_numpy_namespace,
+)
 
 # predict evaluates the network on blocks of this many rows: small enough that
 # a float64 copy of a NumPy block stays cheap, larger on devices, where each
@@ -62,7 +62,7 @@ def pack(kernels, weights, intercept, xp=np):
     intercept.
     """
     pieces = [xp.reshape(kernel, (-1,)) for kernel in kernels]
-    intercept = xp.asarray(intercept, dtype=weights.dtype, device=device(weights))
+    intercept = xp.asarray(intercept, dtype=weights.dtype, device=array_device(weights))
     return xp.concat(
         pieces + [xp.reshape(weights, (-1,)), xp.reshape(intercept, (-1,))]
     )
@@ -124,7 +124,7 @@ def _contract_blocks(xp, grouped, kernel):
     """``sum_d grouped[n, m, d, r] kernel[r, d]``: each block of each branch
     times that branch's kernel, shape ``(n, m, r)``."""
     n_samples, n_blocks, size, n_branches = grouped.shape
-    if _is_numpy_namespace(xp):
+    if is_numpy_namespace(xp):
         if n_branches == 1:
             product = np.reshape(grouped, (-1, size)) @ kernel[0]
             return np.reshape(product, (n_samples, n_blocks, 1))
@@ -137,7 +137,7 @@ def _kernel_gradient(xp, delta, grouped, per_sample=False):
     with ``per_sample``, the sum over ``m`` only, shape ``(n, r, d)``."""
     n_samples, n_blocks, size, n_branches = grouped.shape
     if per_sample:
-        if _is_numpy_namespace(xp):
+        if is_numpy_namespace(xp):
             if n_branches == 1:
                 # One (1, m) @ (m, d) product per row.
                 product = np.reshape(delta, (n_samples, 1, n_blocks)) @ np.reshape(
@@ -147,7 +147,7 @@ def _kernel_gradient(xp, delta, grouped, per_sample=False):
             return np.einsum("nmr,nmdr->nrd", delta, grouped)
         summed = xp.sum(delta[:, :, None, :] * grouped, axis=1)
         return xp.permute_dims(summed, (0, 2, 1))
-    if _is_numpy_namespace(xp):
+    if is_numpy_namespace(xp):
         if n_branches == 1:
             product = np.reshape(grouped, (-1, size)).T @ np.reshape(delta, (-1,))
             return product[None, :]
@@ -161,7 +161,7 @@ def _delta_below(xp, delta, kernel, derivative):
     entry of ``derivative`` (a fresh array, which NumPy overwrites)."""
     n_samples, n_blocks, n_branches = delta.shape
     size = kernel.shape[1]
-    if _is_numpy_namespace(xp):
+    if is_numpy_namespace(xp):
         if n_branches == 1:
             # Column by column, in place: three times faster than a broadcast
             # product over a last axis of a few entries.
@@ -296,7 +296,7 @@ def row_blocks(X):
     """Slices of consecutive rows of ``X`` of about ``BLOCK_ENTRIES`` entries
     each (``DEVICE_BLOCK_ENTRIES`` outside NumPy)."""
     xp, _ = get_namespace(X)
-    entries = BLOCK_ENTRIES if _is_numpy_namespace(xp) else DEVICE_BLOCK_ENTRIES
+    entries = BLOCK_ENTRIES if is_numpy_namespace(xp) else DEVICE_BLOCK_ENTRIES
     step = max(1, entries // max(X.shape[1], 1))
     return [
         slice(start, min(start + step, X.shape[0]))

@@ -14,10 +14,10 @@ import math
 
 import numpy as np
 from scipy.optimize import minimize
-from sklearn.utils._array_api import get_namespace_and_device
 
 from ._array_api import to_numpy
 from ._network import pack, unpack_output_layer
+from ._sklearn_compat import get_namespace_and_device
 
 # The iterative output layer is a convex problem of (rank + 1) * m parameters,
 # which converges in tens of iterations. It stops on the gradient (OUTPUT_TOL):

@@ -31,7 +31,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize
-from sklearn.utils._array_api import device, get_namespace_and_device
 
 from ._array_api import to_numpy
 from ._losses import SQUARED_ERROR
@@ -45,6 +44,7 @@ from ._network import (
     unpack,
 )
 from ._output_layer import penalised
+from ._sklearn_compat import array_device, get_namespace_and_device
 
 # The squared error's refinement takes damped Gauss-Newton steps when the
 # Gauss-Newton matrix costs little beside a pass over the rows (see
@@ -157,7 +157,7 @@ def _output_jacobian(outputs, branch_jacobians, weights, xp):
     ``m``, from the branch outputs ``(n, r)`` and each layer's per-row branch
     Jacobian ``(n, r, d_l)``."""
     n_rows, n_branches = outputs.shape
-    ones = xp.ones((n_rows, 1), dtype=outputs.dtype, device=device(outputs))
+    ones = xp.ones((n_rows, 1), dtype=outputs.dtype, device=array_device(outputs))
     if weights.ndim == 1:
         # Output = outputs @ weights + intercept: each kernel entry of branch
         # r moves it by weights[r] times the branch's derivative.
@@ -167,7 +167,7 @@ def _output_jacobian(outputs, branch_jacobians, weights, xp):
         ]
         return xp.concat(pieces + [outputs, ones], axis=1)
     n_outputs = weights.shape[1]
-    identity = xp.eye(n_outputs, dtype=outputs.dtype, device=device(outputs))
+    identity = xp.eye(n_outputs, dtype=outputs.dtype, device=array_device(outputs))
     pieces = [
         xp.reshape(
             jacobian[:, None, :, :] * xp.reshape(weights.T, (1, n_outputs, -1, 1)),

@@ -6,7 +6,8 @@ finite results. They run in any array API namespace.
 """
 
 import numpy as np
-from sklearn.utils._array_api import _is_numpy_namespace, get_namespace
+
+from ._sklearn_compat import get_namespace, is_numpy_namespace
 
 # Root mean square row norms are estimated on at most about this many rows:
 # only their order of magnitude matters to the input scale.
@@ -37,7 +38,7 @@ def stable_norm(vector):
 
 
 def _weighted_mean_square_norm(xp, X, sample_weight):
-    if _is_numpy_namespace(xp):
+    if is_numpy_namespace(xp):
         # einsum allocates the row norms only, not a copy of X.
         return float(sample_weight @ np.einsum("ij,ij->i", X, X))
     return float(sample_weight @ xp.sum(X * X, axis=1))

@@ -18,11 +18,11 @@ layer, whose flip only negates the correlation.
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.utils._array_api import _is_numpy_namespace, get_namespace_and_device
 
 from ._array_api import to_numpy
 from ._network import Network, blocked_forward, scaled_block
 from ._output_layer import least_squares_output_weights
+from ._sklearn_compat import get_namespace_and_device, is_numpy_namespace
 
 # The search holds about this many numbers per row block (a layer's patterns
 # times its outputs times the block's rows): 4 MB of float64, which stays in
@@ -58,7 +58,7 @@ def _pattern_outputs(xp, X, vectors, activations, mirror_last):
         if layer == last and mirror_last:
             hidden = activation.function(pre)
             break
-        if activation.name == "relu" and _is_numpy_namespace(xp):
+        if activation.name == "relu" and is_numpy_namespace(xp):
             # relu(-z) = relu(z) - z, exactly, written beside relu(z): no
             # stacked copy (the d=2, D=12 search took 20% less time).
             both = np.empty((n_rows, n_patterns, 2, pre.shape[2]), dtype=pre.dtype)

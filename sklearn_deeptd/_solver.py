@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
 from ._array_api import to_numpy
 from ._decomposition import ranked_decompositions
@@ -25,6 +24,7 @@ from ._output_layer import fit_output_weights
 from ._refinement import Refinement, refine
 from ._scales import stable_norm
 from ._signs import branches_vary, resolve_signs_and_scale
+from ._sklearn_compat import get_namespace, get_namespace_and_device
 
 # Starts of the decomposition with n_init="auto": the HOSVD start alone can stop
 # at a worse local optimum of a noisy moment, and a start costs only O(n_features)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
 from ._array_api import float_dtype, take_rows, to_numpy
 from ._scales import normalised_sample_weight
+from ._sklearn_compat import get_namespace, get_namespace_and_device
 
 # Consecutive rows drawn together (aligned: run k holds rows 32k to 32k + 31).
 RUN_ROWS = 32

@@ -12,10 +12,10 @@ weight of zero is refused.
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils._array_api import get_namespace, get_namespace_and_device
 
 from ._moment import block_statistics
 from ._scales import input_scale
+from ._sklearn_compat import get_namespace, get_namespace_and_device
 from ._subsample import Rows, SubsamplePlan, gather_rows, plan_subsamples
 
 ZERO_WEIGHT_MESSAGE = (

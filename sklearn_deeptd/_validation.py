@@ -13,25 +13,25 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.externals.array_api_compat import is_array_api_obj
-from sklearn.utils._array_api import get_namespace, move_to
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    _check_y,
-    assert_all_finite,
-    validate_data,
-)
+from sklearn.utils.validation import assert_all_finite, validate_data
 
 from ._array_api import to_numpy
+from ._sklearn_compat import (
+    Interval,
+    check_sample_weight,
+    check_y,
+    get_namespace,
+    move_to,
+)
 
 _STRING_KINDS = "USV"
 
-# scikit-learn >= 1.9 refuses all-zero weights in _check_sample_weight unless
+# scikit-learn >= 1.9 refuses all-zero weights in check_sample_weight unless
 # told otherwise; the summary refuses them itself, with one message for every
 # path (a partial_fit batch of zero weight is allowed).
 _ALLOW_ZERO_WEIGHTS = (
     {"allow_all_zero_weights": True}
-    if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+    if "allow_all_zero_weights" in inspect.signature(check_sample_weight).parameters
     else {}
 )
 
@@ -142,7 +142,7 @@ def check_targets(y, estimator_name):
     """Targets as a finite 1-D array, or a 2-D one for several targets (what
     ``validate_data`` checks of y)."""
     with _huge_values_allowed():
-        return _check_y(
+        return check_y(
             y, multi_output=y.ndim == 2, y_numeric=True, estimator=estimator_name
         )
 
@@ -173,7 +173,7 @@ def check_target_shape(y, estimator_name):
 def check_weights(sample_weight, X):
     """Finite, non-negative float weights, one per row of X, or a scalar."""
     with _huge_values_allowed():
-        return _check_sample_weight(
+        return check_sample_weight(
             sample_weight, X, ensure_non_negative=True, **_ALLOW_ZERO_WEIGHTS
         )
 

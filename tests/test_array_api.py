@@ -199,13 +199,13 @@ def test_dispatched_fit_brings_only_small_arrays_to_the_host(name, params, monke
     planted = PlantedCNNDataset(kernel_sizes=SIZES, noise=0.1, random_state=0, **params)
     X, y = planted.sample(9000, random_state=1)
     sizes = []
-    convert = array_api._convert_to_numpy
+    convert = array_api.convert_to_numpy
 
     def recording(array, xp):
         sizes.append(int(np.prod(array.shape)))
         return convert(array, xp)
 
-    monkeypatch.setattr(array_api, "_convert_to_numpy", recording)
+    monkeypatch.setattr(array_api, "convert_to_numpy", recording)
     with sklearn.config_context(array_api_dispatch=True):
         model = DeepTDRegressor(kernel_sizes=SIZES, random_state=0, **params)
         model.fit(asarray(X), asarray(y))
