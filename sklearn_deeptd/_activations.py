@@ -13,7 +13,7 @@ import numpy as np
 
 from ._sklearn_compat import array_device, get_namespace
 
-LEAKY_RELU_SLOPE = 0.01
+_LEAKY_RELU_SLOPE = 0.01
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,12 @@ def _relu_derivative(z):
 
 
 def _leaky_relu(z):
-    return _namespace(z).where(z > 0, z, LEAKY_RELU_SLOPE * z)
+    return _namespace(z).where(z > 0, z, _LEAKY_RELU_SLOPE * z)
 
 
 def _leaky_relu_derivative(z):
     xp = _namespace(z)
-    return xp.astype(z > 0, z.dtype) * (1.0 - LEAKY_RELU_SLOPE) + LEAKY_RELU_SLOPE
+    return xp.astype(z > 0, z.dtype) * (1.0 - _LEAKY_RELU_SLOPE) + _LEAKY_RELU_SLOPE
 
 
 def _tanh(z):

@@ -25,7 +25,7 @@ from ._sklearn_compat import (
 )
 from ._validation import non_negative_real
 
-ONE_CLASS_MESSAGE = (
+_ONE_CLASS_MESSAGE = (
     "DeepTDClassifier needs samples of at least 2 classes in the data; "
     "got one class, {label!r}."
 )
@@ -456,7 +456,7 @@ def _classes(found, classes, streaming):
             )
         found = given
     if found.shape[0] < 2:
-        raise ValueError(ONE_CLASS_MESSAGE.format(label=to_numpy(found)[0].item()))
+        raise ValueError(_ONE_CLASS_MESSAGE.format(label=to_numpy(found)[0].item()))
     return found
 
 

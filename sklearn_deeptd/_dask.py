@@ -31,7 +31,7 @@ from ._validation import (
     check_weights,
 )
 
-DASK_EXTRA_MESSAGE = (
+_DASK_EXTRA_MESSAGE = (
     "{what} needs dask: install the optional extra with "
     "`pip install 'sklearn-deeptd[dask]'` (dask[array,distributed])."
 )
@@ -54,7 +54,7 @@ def import_dask_array(what="This feature"):
         import dask
         import dask.array as da
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError(DASK_EXTRA_MESSAGE.format(what=what)) from error
+        raise ImportError(_DASK_EXTRA_MESSAGE.format(what=what)) from error
     return dask, da
 
 

@@ -34,7 +34,7 @@ from ._validation import (
 )
 
 # The sign search only needs a subsample; it is drawn from random_state.
-SIGN_SEARCH_SAMPLES = 4096
+_SIGN_SEARCH_SAMPLES = 4096
 
 # Rows the refinement touches by default: enough for exact recovery of planted
 # networks and for noise to average out (see the README's budget measurement),
@@ -151,7 +151,7 @@ class BaseDeepTD(BaseEstimator):
         settings = self._solver_settings(X.shape[1])
         if stream is None:
             capacity = max(
-                SIGN_SEARCH_SAMPLES, self._subsample_sizes(REFINE_SAMPLES)[1]
+                _SIGN_SEARCH_SAMPLES, self._subsample_sizes(REFINE_SAMPLES)[1]
             )
             stream = Stream(capacity, X.shape[1], check_random_state(self.random_state))
             self._stream = stream
@@ -194,8 +194,8 @@ class BaseDeepTD(BaseEstimator):
         if not self.refine and self.init == "deeptd":
             # One start, nothing to refine or compare: the sign-search rows are
             # all that is read.
-            refine_size = min(refine_size, SIGN_SEARCH_SAMPLES)
-        return SIGN_SEARCH_SAMPLES, refine_size
+            refine_size = min(refine_size, _SIGN_SEARCH_SAMPLES)
+        return _SIGN_SEARCH_SAMPLES, refine_size
 
     def _store(self, network, namespace):
         """Set every fitted attribute from a FittedNetwork, in ``namespace``."""

@@ -4,7 +4,7 @@ from numbers import Integral
 
 import numpy as np
 
-DEFAULT_MAX_DEPTH = 3
+_DEFAULT_MAX_DEPTH = 3
 
 
 def _prime_factors(n):
@@ -20,7 +20,7 @@ def _prime_factors(n):
     return factors
 
 
-def default_kernel_sizes(n_features, max_depth=DEFAULT_MAX_DEPTH):
+def default_kernel_sizes(n_features, max_depth=_DEFAULT_MAX_DEPTH):
     """Deterministic factorisation of ``n_features`` into at most ``max_depth`` sizes.
 
     The prime factors of ``n_features`` are dealt out, largest first, each to the

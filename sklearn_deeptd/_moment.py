@@ -35,7 +35,7 @@ from ._validation import assert_finite
 FLOAT32_BLOCK_ROWS = 2**20
 
 # Rows checked at once when the moment reveals a non-finite value.
-CHECK_BLOCK_ROWS = 2**12
+_CHECK_BLOCK_ROWS = 2**12
 
 # Below smallest_normal ** 0.65 (1e-200 in float64, 1e-25 in float32) the
 # direct variance may lose digits to underflow; the targets are then scaled by
@@ -56,7 +56,7 @@ def tensorize(vector, kernel_sizes):
     return xp.permute_dims(xp.reshape(vector, tuple(kernel_sizes)[::-1]), reversed_axes)
 
 
-def targets_are_constant(mean, scale):
+def _targets_are_constant(mean, scale):
     """Whether targets of this weighted mean and standard deviation are constant
     to rounding (nothing to learn from them)."""
     return scale <= 1e-12 * max(abs(mean), np.finfo(np.float64).tiny)
@@ -86,7 +86,7 @@ def cross_product(X, v):
         xp, _, device = get_namespace_and_device(X)
         return xp.astype(X.T @ xp.astype(v, X.dtype), float_dtype(xp, device))
     v = np.asarray(v, dtype=X.dtype)
-    # Non-finite entries of X are reported by check_finite_product.
+    # Non-finite entries of X are reported by _check_finite_product.
     with np.errstate(invalid="ignore", over="ignore"):
         blocked = X.dtype == np.float32 and X.flags.c_contiguous
         if not blocked or X.shape[0] <= FLOAT32_BLOCK_ROWS:
@@ -98,7 +98,7 @@ def cross_product(X, v):
     return product
 
 
-def check_finite_product(X, v, product, estimator_name=None):
+def _check_finite_product(X, v, product, estimator_name=None):
     """Raise the usual ValueError when ``X`` has NaN or infinite entries.
 
     ``product`` is ``X.T @ V`` where ``v`` is zero on (at least) the rows
@@ -107,7 +107,7 @@ def check_finite_product(X, v, product, estimator_name=None):
     non-finite, so only a non-finite product, or rows with ``v == 0`` (which a
     BLAS may skip), need a look at ``X`` itself. This replaces the separate
     pass over ``X`` that ``check_array`` would make. Any array API namespace;
-    rows are checked in blocks of ``CHECK_BLOCK_ROWS``.
+    rows are checked in blocks of ``_CHECK_BLOCK_ROWS``.
     """
     xp, _, device = get_namespace_and_device(X)
     finite = bool(xp.all(xp.isfinite(product)))
@@ -119,8 +119,8 @@ def check_finite_product(X, v, product, estimator_name=None):
         rows = np.asarray(rows, dtype=np.intp)
     else:
         rows = np.arange(X.shape[0])
-    for start in range(0, rows.size, CHECK_BLOCK_ROWS):
-        block = rows[start : start + CHECK_BLOCK_ROWS]
+    for start in range(0, rows.size, _CHECK_BLOCK_ROWS):
+        block = rows[start : start + _CHECK_BLOCK_ROWS]
         if isinstance(X, np.ndarray):
             values = X[block]
         else:
@@ -188,7 +188,7 @@ class MomentStatistics:
         Computed without overflow for any scale of X and y (each term is
         divided before it is multiplied). ``None`` for constant targets.
         """
-        if targets_are_constant(self.y_mean, self.y_std):
+        if _targets_are_constant(self.y_mean, self.y_std):
             return None
         moment = self.moment / x_scale * (1.0 / self.y_spread)
         shift = (self.y_mean if self.centred else 0.0) - (
@@ -231,7 +231,7 @@ class MomentStatistics:
         )
 
 
-class TargetDeviations(NamedTuple):
+class _TargetDeviations(NamedTuple):
     """One target column's weighted mean and standard deviation, and its
     values in units of ``magnitude``: ``deviations = (y - mean) / magnitude``
     and ``unit_values = y / magnitude``."""
@@ -244,7 +244,7 @@ class TargetDeviations(NamedTuple):
 
 
 def _target_deviations(xp, y, share):
-    """The :class:`TargetDeviations` of one target column.
+    """The :class:`_TargetDeviations` of one target column.
 
     ``share`` is a vector of weights summing to one, or a float (equal
     weights). The direct computation is used when it is safe, else ``y`` is
@@ -279,10 +279,10 @@ def _target_deviations(xp, y, share):
             y = xp.where(share > 0, y, xp.zeros_like(y))
         magnitude = float(xp.max(xp.abs(y))) if y.shape[0] else 0.0
         if magnitude == 0:
-            return TargetDeviations(0.0, 0.0, y, y, 1.0)
+            return _TargetDeviations(0.0, 0.0, y, y, 1.0)
         mean, variance, deviations, unit = centred(y, magnitude)
     std = float(np.sqrt(max(variance, 0.0)))
-    return TargetDeviations(
+    return _TargetDeviations(
         mean * magnitude, std * magnitude, deviations, unit, magnitude
     )
 
@@ -332,7 +332,7 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
     """Reduce a block of rows to its :class:`MomentStatistics`, in one pass over X.
 
     The pass is the product ``X.T @ V`` (see :func:`cross_product`), which also
-    checks that ``X`` is finite (see :func:`check_finite_product`). With
+    checks that ``X`` is finite (see :func:`_check_finite_product`). With
     ``center=None`` ``V`` holds the weights and the centred multipliers of
     each target, and the statistics can be merged with others
     (:func:`merge_statistics`); with ``center`` True (DeepTD) or False
@@ -373,7 +373,7 @@ def block_statistics(X, y, sample_weight=None, *, center=None, estimator_name=No
         _target_deviations(xp, column, weights.share)
         for column in _target_columns(xp, y)
     ]
-    constant = [targets_are_constant(target.mean, target.std) for target in targets]
+    constant = [_targets_are_constant(target.mean, target.std) for target in targets]
     # The moment's unit: std(y) for the centred multipliers p (y - mean) / std,
     # whose absolute values sum to at most 1 (Cauchy-Schwarz), and the root
     # mean square of y for the uncentred p y / rms: X.T @ v cannot overflow
@@ -433,7 +433,7 @@ def _products(X, weights, targets, constant, units, center, estimator_name):
         # No moment to form; the weights still read X once, to check it.
         shares = _shares(xp, weights, n_rows, dtype, device)
         product = cross_product(X, shares)
-        check_finite_product(X, shares, product, estimator_name)
+        _check_finite_product(X, shares, product, estimator_name)
         x_mean = product if center is None else None
         return _Products([xp.zeros_like(product)] * len(targets), x_mean)
     # One product: the multipliers in X's dtype at once, as BLAS takes them.
@@ -465,7 +465,7 @@ def _products(X, weights, targets, constant, units, center, estimator_name):
     if center is None:
         shares = _shares(xp, weights, n_rows, dtype, device)
         product = cross_product(X, xp.stack([shares, *multipliers], axis=1))
-        check_finite_product(X, shares, product, estimator_name)
+        _check_finite_product(X, shares, product, estimator_name)
         moments = [product[:, 1 + column] for column in range(len(targets))]
         return _Products(moments, product[:, 0])
     if len(multipliers) == 1:
@@ -477,7 +477,7 @@ def _products(X, weights, targets, constant, units, center, estimator_name):
         # one learnt column is: checking those is enough, at no pass.
         used = multipliers[constant.index(False)]
     product = cross_product(X, columns)
-    check_finite_product(X, used, product, estimator_name)
+    _check_finite_product(X, used, product, estimator_name)
     if len(multipliers) == 1:
         return _Products([product], None)
     return _Products([product[:, column] for column in range(len(targets))], None)
@@ -488,7 +488,7 @@ def _weightless_statistics(X, sample_weight, center, estimator_name):
     merge, but its X must still be finite."""
     xp, _, device = get_namespace_and_device(X)
     zeros = xp.zeros(X.shape[1], dtype=sample_weight.dtype, device=device)
-    check_finite_product(X, sample_weight, zeros, estimator_name)
+    _check_finite_product(X, sample_weight, zeros, estimator_name)
     return MomentStatistics(
         n_rows=X.shape[0],
         weight_unit=0.0,

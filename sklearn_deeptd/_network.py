@@ -28,8 +28,8 @@ from ._sklearn_compat import (
 # predict evaluates the network on blocks of this many rows: small enough that
 # a float64 copy of a NumPy block stays cheap, larger on devices, where each
 # block costs kernel launches.
-PREDICT_BLOCK_ROWS = 2**12
-DEVICE_BLOCK_ROWS = 2**16
+_PREDICT_BLOCK_ROWS = 2**12
+_DEVICE_BLOCK_ROWS = 2**16
 
 # The fit's passes (the refinement's loss and gradient, the outputs of the
 # starts) go through the rows in blocks of about this many entries of X: they
@@ -38,7 +38,7 @@ DEVICE_BLOCK_ROWS = 2**16
 # than with 16 MB blocks; larger on devices, where each block costs kernel
 # launches).
 BLOCK_ENTRIES = 2**19
-DEVICE_BLOCK_ENTRIES = 2**25
+_DEVICE_BLOCK_ENTRIES = 2**25
 
 # Rows whose entries, divided by the input scale, exceed this are evaluated
 # at a power-of-two scale (see network_output): far from overflow, and exact.
@@ -294,9 +294,9 @@ def backward(X, kernels, activations, cache, output_gradient, *, per_sample=Fals
 
 def row_blocks(X):
     """Slices of consecutive rows of ``X`` of about ``BLOCK_ENTRIES`` entries
-    each (``DEVICE_BLOCK_ENTRIES`` outside NumPy)."""
+    each (``_DEVICE_BLOCK_ENTRIES`` outside NumPy)."""
     xp, _ = get_namespace(X)
-    entries = BLOCK_ENTRIES if is_numpy_namespace(xp) else DEVICE_BLOCK_ENTRIES
+    entries = BLOCK_ENTRIES if is_numpy_namespace(xp) else _DEVICE_BLOCK_ENTRIES
     step = max(1, entries // max(X.shape[1], 1))
     return [
         slice(start, min(start + step, X.shape[0]))
@@ -361,7 +361,9 @@ def network_output(X, kernels, weights, intercept, activations, input_scale=1.0)
         # One intercept per output (several targets, or class logits).
         intercept = xp.asarray(intercept, dtype=dtype, device=device)
     blocks = []
-    block_rows = PREDICT_BLOCK_ROWS if isinstance(X, np.ndarray) else DEVICE_BLOCK_ROWS
+    block_rows = (
+        _PREDICT_BLOCK_ROWS if isinstance(X, np.ndarray) else _DEVICE_BLOCK_ROWS
+    )
     for start in range(0, X.shape[0], block_rows):
         stop = min(start + block_rows, X.shape[0])
         block = X[start:stop, ...]

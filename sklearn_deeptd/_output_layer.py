@@ -20,14 +20,14 @@ from ._network import pack, unpack_output_layer
 from ._sklearn_compat import get_namespace_and_device
 
 # The iterative output layer is a convex problem of (rank + 1) * m parameters,
-# which converges in tens of iterations. It stops on the gradient (OUTPUT_TOL):
+# which converges in tens of iterations. It stops on the gradient (_OUTPUT_TOL):
 # near the optimum the loss decreases by about the gradient's square, so a
-# tolerance on its relative decrease of OUTPUT_TOL would stop it with
+# tolerance on its relative decrease of _OUTPUT_TOL would stop it with
 # gradients of 1e-7; that one stays at rounding level, as in scikit-learn's
 # LogisticRegression.
-OUTPUT_MAX_ITER = 1000
-OUTPUT_TOL = 1e-10
-OUTPUT_FTOL = 64 * np.finfo(np.float64).eps
+_OUTPUT_MAX_ITER = 1000
+_OUTPUT_TOL = 1e-10
+_OUTPUT_FTOL = 64 * np.finfo(np.float64).eps
 
 
 def penalised(loss, gradient, theta, n_intercepts, alpha):
@@ -104,8 +104,8 @@ def fit_output_weights(
     *,
     head,
     alpha=0.0,
-    max_iter=OUTPUT_MAX_ITER,
-    tol=OUTPUT_TOL,
+    max_iter=_OUTPUT_MAX_ITER,
+    tol=_OUTPUT_TOL,
 ):
     """The output layer alone: weights and intercept for fixed branch outputs.
 
@@ -167,6 +167,6 @@ def fit_output_weights(
         np.zeros((n_branches + 1) * n_outputs),
         jac=True,
         method="L-BFGS-B",
-        options={"maxiter": max_iter, "ftol": OUTPUT_FTOL, "gtol": tol},
+        options={"maxiter": max_iter, "ftol": _OUTPUT_FTOL, "gtol": tol},
     )
     return in_namespace(result.x)

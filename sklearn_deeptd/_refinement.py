@@ -51,11 +51,11 @@ from ._sklearn_compat import array_device, get_namespace_and_device
 # uses_gauss_newton); on a zero or small residual they converge in a few
 # passes where L-BFGS took tens (d=2, D=12 planted networks at N=50, ten
 # seeds: 3-29 iterations against 20-68). Their damping starts at
-# DAMPING_START times the matrix's largest diagonal entry; a damping beyond
-# DAMPING_LIMIT times (1 + that entry) means no step lowers the loss.
+# _DAMPING_START times the matrix's largest diagonal entry; a damping beyond
+# _DAMPING_LIMIT times (1 + that entry) means no step lowers the loss.
 GAUSS_NEWTON_COST = 4
-DAMPING_START = 1e-3
-DAMPING_LIMIT = 1e16
+_DAMPING_START = 1e-3
+_DAMPING_LIMIT = 1e16
 
 
 class Refinement(NamedTuple):
@@ -310,14 +310,14 @@ def _levenberg_marquardt(system, theta, *, max_iter, tol):
     most ``tol * max(loss, 1)`` or every gradient entry is at most ``tol``,
     and also, without the pass that would confirm it, when the undamped step
     predicts no larger decrease (see :func:`_converged`), or when the damping
-    passes ``DAMPING_LIMIT`` times (1 + the matrix's largest diagonal entry):
+    passes ``_DAMPING_LIMIT`` times (1 + the matrix's largest diagonal entry):
     no step lowers the loss. Only a point that none of these stops, after
     ``max_iter`` iterations, counts as stopped on ``max_iter``.
     """
     loss, gradient, matrix = system(theta)
     if not _finite(loss, gradient, matrix):
         return _Stop(theta, loss, 0, False, "non-finite loss at the start")
-    damping = DAMPING_START * max(float(np.max(np.diag(matrix))), np.finfo(float).tiny)
+    damping = _DAMPING_START * max(float(np.max(np.diag(matrix))), np.finfo(float).tiny)
     growth = 2.0
     for n_iter in range(1, max_iter + 1):
         reason = _converged(loss, gradient, matrix, tol)
@@ -341,7 +341,7 @@ def _levenberg_marquardt(system, theta, *, max_iter, tol):
         else:
             damping *= growth
             growth *= 2.0
-            if not np.isfinite(damping) or damping > DAMPING_LIMIT * (
+            if not np.isfinite(damping) or damping > _DAMPING_LIMIT * (
                 1.0 + float(np.max(np.abs(np.diag(matrix))))
             ):
                 return _Stop(theta, loss, n_iter, False, "no step lowers the loss")

@@ -11,7 +11,7 @@ from ._sklearn_compat import get_namespace, is_numpy_namespace
 
 # Root mean square row norms are estimated on at most about this many rows:
 # only their order of magnitude matters to the input scale.
-NORM_ESTIMATE_ROWS = 512
+_NORM_ESTIMATE_ROWS = 512
 
 
 def normalised_sample_weight(sample_weight):
@@ -67,7 +67,7 @@ def input_scale(X_rows, weight_rows):
     """The weighted root mean square entry of X, estimated on a few rows.
 
     ``X_rows`` are rows of X drawn across it and ``weight_rows`` their
-    positive sample weights; about ``NORM_ESTIMATE_ROWS`` evenly spaced rows
+    positive sample weights; about ``_NORM_ESTIMATE_ROWS`` evenly spaced rows
     among them are used (all of them when those few are zero). The fit runs on
     ``X / scale`` and divides the first kernel by ``scale`` afterwards: an
     exact reparametrisation of the network (only the first layer's
@@ -77,7 +77,7 @@ def input_scale(X_rows, weight_rows):
     """
     if X_rows.shape[0] == 0 or X_rows.shape[1] == 0:
         return 1.0
-    step = max(X_rows.shape[0] // NORM_ESTIMATE_ROWS, 1)
+    step = max(X_rows.shape[0] // _NORM_ESTIMATE_ROWS, 1)
     for rows in (slice(None, None, step), slice(None)):
         with np.errstate(all="ignore"):
             rms = weighted_rms_row_norm(

@@ -32,7 +32,7 @@ SEARCH_BLOCK_ENTRIES = 2**19
 
 # An output whose spread is below this times (its largest magnitude + 1) is
 # dead (see branches_vary).
-DEAD_SPREAD = 1e-12
+_DEAD_SPREAD = 1e-12
 
 # Correlations closer than this count as tied: rounding (a permutation of the
 # rows, another BLAS) moves them by about 1e-16 and must not change the choice.
@@ -130,7 +130,7 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations, x_divi
     target_norm = np.sqrt(
         np.atleast_1d(to_numpy(sample_weight @ (target * target), xp))
     )
-    alive = norm > DEAD_SPREAD * (largest + 1.0)
+    alive = norm > _DEAD_SPREAD * (largest + 1.0)
     correlations = np.zeros((len(cross), norm.shape[0]))
     for column, (column_cross, total, column_norm) in enumerate(
         zip(cross, target_total, target_norm)
@@ -177,7 +177,7 @@ def _times_rows(xp, values, weight):
     return values * (weight if values.ndim == 1 else weight[:, None])
 
 
-def search_signs(X, target, sample_weight, vectors, activations, x_divisor=1.0):
+def _search_signs(X, target, sample_weight, vectors, activations, x_divisor=1.0):
     """The per-layer signs (NumPy, ``+1`` or ``-1``) of one branch whose
     output on ``X / x_divisor`` correlates best with the centred ``target``,
     among all ``2^D``."""
@@ -193,7 +193,7 @@ def branches_vary(outputs, sample_weight):
     A dead network's branches are constant (zero, for ReLU), up to rounding:
     a pre-activation that is zero in exact arithmetic may come out as 1e-17.
     A branch varies when its weighted standard deviation exceeds
-    ``DEAD_SPREAD`` times (its largest magnitude + 1): relative to its own
+    ``_DEAD_SPREAD`` times (its largest magnitude + 1): relative to its own
     magnitude when that is large, to 1 (the scale of the standardised
     inputs) when it is small.
     """
@@ -201,7 +201,7 @@ def branches_vary(outputs, sample_weight):
     centred = outputs - sample_weight @ outputs
     spread = xp.sqrt(sample_weight @ (centred * centred))
     largest = xp.max(xp.abs(outputs), axis=0)
-    return bool(xp.any(spread > DEAD_SPREAD * (largest + 1.0)))
+    return bool(xp.any(spread > _DEAD_SPREAD * (largest + 1.0)))
 
 
 class SignedStart(NamedTuple):
@@ -220,7 +220,7 @@ def resolve_signs_and_scale(X, y, sample_weight, factors, activations, x_divisor
     X : ndarray of shape (n_samples, n_features)
         Inputs used for the search (a subsample is enough).
     y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        Targets (several targets: see :func:`search_signs`).
+        Targets (several targets: see :func:`_search_signs`).
     sample_weight : ndarray of shape (n_samples,)
         Non-negative weights summing to one.
     factors : list of ndarray of shape (d_l, n_branches)
@@ -244,7 +244,7 @@ def resolve_signs_and_scale(X, y, sample_weight, factors, activations, x_divisor
     residual = y - sample_weight @ y
     for branch in range(n_branches):
         vectors = [factor[:, branch] for factor in factors]
-        signs = search_signs(
+        signs = _search_signs(
             X, residual, sample_weight, vectors, activations, x_divisor
         )
         kernels = [float(s) * v for s, v in zip(signs, vectors)]

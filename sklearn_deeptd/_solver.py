@@ -29,24 +29,24 @@ from ._sklearn_compat import get_namespace, get_namespace_and_device
 # Starts of the decomposition with n_init="auto": the HOSVD start alone can stop
 # at a worse local optimum of a noisy moment, and a start costs only O(n_features)
 # per sweep, nothing beside the pass over X.
-DECOMPOSITION_STARTS = 10
+_DECOMPOSITION_STARTS = 10
 
 # ||T|| is at most the root mean square norm of the rows of the standardised X,
 # sqrt(n_features), so this ratio measures how much of X correlates with y.
-ZERO_MOMENT_RATIO = 1e-10
+_ZERO_MOMENT_RATIO = 1e-10
 
 # The decomposition may take this many sweeps per unit of max_iter: a sweep
 # costs O(n_features * rank) per start, nothing beside the pass over X, and
 # the stacked moments of several classes can converge slowly (a rank-2 fit of
 # iris's three class moments took 1000 to 3000 sweeps).
-SWEEPS_PER_ITERATION = 10
+_SWEEPS_PER_ITERATION = 10
 
 # init="random" redraws a start whose every branch is constant on the
 # sign-search rows (a dead ReLU network) up to this many times, from
 # random_state: a user re-draws a dead initialisation too.
 MAX_START_DRAWS = 100
 
-DEAD_START_ADVICE = (
+_DEAD_START_ADVICE = (
     "the fitted model predicts {what}. A ReLU network is dead when a "
     "layer's units are zero on every row; try more samples, "
     "activation='leaky_relu', or another random_state."
@@ -54,7 +54,7 @@ DEAD_START_ADVICE = (
 
 
 def _advice(settings):
-    return DEAD_START_ADVICE.format(what=settings.head.constant_prediction)
+    return _DEAD_START_ADVICE.format(what=settings.head.constant_prediction)
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def solve(summary, settings, random_state):
     if settings.init == "random":
         starts = _random_starts(search, settings, random_state)
     else:
-        if stable_norm(summary.moment) <= ZERO_MOMENT_RATIO * np.sqrt(
+        if stable_norm(summary.moment) <= _ZERO_MOMENT_RATIO * np.sqrt(
             summary.moment.shape[0]
         ):
             return _mean_network(summary, settings, "the moment tensor is zero")
@@ -239,9 +239,9 @@ def _decompose(moment, settings, random_state):
         _moment_tensor(on_host, settings.kernel_sizes),
         settings.rank,
         n_starts=(
-            DECOMPOSITION_STARTS if settings.n_init == "auto" else settings.n_init
+            _DECOMPOSITION_STARTS if settings.n_init == "auto" else settings.n_init
         ),
-        max_iter=SWEEPS_PER_ITERATION * settings.max_iter,
+        max_iter=_SWEEPS_PER_ITERATION * settings.max_iter,
         tol=settings.tol,
         random_state=random_state,
     )
@@ -255,8 +255,8 @@ def _decompose(moment, settings, random_state):
     if not decomposition.converged:
         warnings.warn(
             f"The rank-{settings.rank} decomposition of the moment tensor did not "
-            f"converge within {SWEEPS_PER_ITERATION} * max_iter="
-            f"{SWEEPS_PER_ITERATION * settings.max_iter} sweeps; increase max_iter "
+            f"converge within {_SWEEPS_PER_ITERATION} * max_iter="
+            f"{_SWEEPS_PER_ITERATION * settings.max_iter} sweeps; increase max_iter "
             "or tol.",
             ConvergenceWarning,
         )

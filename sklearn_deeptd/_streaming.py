@@ -16,7 +16,7 @@ from ._subsample import Rows, gather_rows, plan_subsamples
 from ._summary import summarise
 
 
-class Reservoir:
+class _Reservoir:
     """A uniform sample of at most ``capacity`` rows of a stream (algorithm R).
 
     Row ``t`` of the stream (0-based) enters an empty slot while ``t <
@@ -84,7 +84,7 @@ class Stream:
 
     def __init__(self, capacity, n_features, random_state):
         self.statistics = None
-        self.reservoir = Reservoir(capacity, n_features)
+        self.reservoir = _Reservoir(capacity, n_features)
         self.random_state = random_state
 
     @property

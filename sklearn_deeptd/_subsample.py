@@ -112,9 +112,9 @@ def plan_subsamples(n_samples, sample_weight, sizes, random_state):
     """The :class:`SubsamplePlan` of the sign-search and refinement subsamples.
 
     ``sizes`` is ``(search_size, refine_size)``; both are drawn among the rows
-    of positive weight (see :func:`rows_with_weight`), from ``random_state``.
+    of positive weight (see :func:`_rows_with_weight`), from ``random_state``.
     """
-    weighted = rows_with_weight(sample_weight)
+    weighted = _rows_with_weight(sample_weight)
     n_candidates = n_samples if weighted is None else weighted.size
     pool_rows, (search, refine) = subsample_plan(n_candidates, sizes, random_state)
     if weighted is not None:
@@ -122,7 +122,7 @@ def plan_subsamples(n_samples, sample_weight, sizes, random_state):
     return SubsamplePlan(pool_rows, search, refine)
 
 
-def rows_with_weight(sample_weight):
+def _rows_with_weight(sample_weight):
     """Indices of the rows of positive weight, or None when every row has one
     (or ``sample_weight`` is None).
 
