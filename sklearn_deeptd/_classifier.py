@@ -78,9 +78,8 @@ class DeepTDClassifier(ClassifierMixin, BaseDeepTD):
         refinement, so that separable classes give finite weights.
         ``MLPClassifier``'s ``alpha`` is divided by the number of samples; ours
         is not. The penalty also fixes how a ReLU network's scale is shared
-        between its layers (the loss alone does not); with 1e-4 that choice
-        took L-BFGS past 300 iterations on rank-2 fits of iris, with 1e-3 it
-        took 122.
+        between its layers (the loss alone does not), which a smaller
+        default left slow to settle (see doc/performance.rst).
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying the sample weights (in the moment
         and in the loss): a dict ``{label: weight}`` (absent classes weigh 1),

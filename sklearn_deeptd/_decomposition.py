@@ -144,7 +144,8 @@ def _gram_product(xp, factors, skip=None):
 
 def _pseudo_inverse(xp, gram):
     """Pseudo-inverses of a stack of Gram matrices (1 x 1 ones without an SVD:
-    with rank 1 ALS is the power iteration, and its SVDs cost 40% of a sweep)."""
+    with rank 1 ALS is the power iteration, and SVDs would cost a large share
+    of its sweep)."""
     if gram.shape[-1] > 1:
         return xp.linalg.pinv(gram)
     positive = gram > 0

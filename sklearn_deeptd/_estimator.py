@@ -274,8 +274,8 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
         L-BFGS, see Notes); the decomposition may take ``10 * max_iter``
         sweeps of alternating least squares (each costs
         ``O(n_features * rank)``, nothing beside the pass over X). Most fits
-        stop well before: planted ReLU networks of the paper's depths (d=2,
-        D=12 and d=3, D=8, N=50) took 3 to 29 Gauss-Newton iterations.
+        stop well before (the iteration counts of planted networks are in
+        doc/performance.rst).
     tol : float, default=1e-7
         Tolerance of both stages: the decomposition stops when its relative error
         changes by less than ``tol``; the refinement stops when the loss
@@ -415,8 +415,7 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
     reading it (``n_features``), else by L-BFGS; both use the analytic
     gradients of one backward pass per iteration (Gauss-Newton keeps each
     row's). Gauss-Newton converges in a few iterations where the residual is
-    small (d=2, D=12 planted networks at N=50: 3 to 29 iterations over ten
-    seeds, where L-BFGS took 20 to 68). The refinement stops when the loss
+    small (see doc/performance.rst). The refinement stops when the loss
     decreases by less than ``tol`` (relative) or the gradient vanishes
     (Gauss-Newton also when its undamped step predicts a decrease below
     ``tol``, or when no damped step lowers the loss), and warns with a

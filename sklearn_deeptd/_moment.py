@@ -26,12 +26,11 @@ from ._validation import assert_finite
 # C-ordered float32 inputs are read in blocks of this many rows: the BLAS
 # kernel for that layout adds the rows one after another in float32 (relative
 # error 6e-6 at 10^6 rows, growing with n), so each block's product is summed
-# in float64 and the error stops growing beyond one block. Smaller blocks cost
-# more than they gain (measured against one call: 2^16 rows 1.3x, 2^18 rows
-# 1.15x, 2^20 rows 1.0x). F-ordered inputs take
-# one call: BLAS forms one dot product per column with several partial sums
-# (5e-7 at 10^6 rows), and row blocks of an F-ordered array are strided views
-# that it reads about 1.5x slower.
+# in float64 and the error stops growing beyond one block; smaller blocks cost
+# more than they gain. F-ordered inputs take one call: BLAS forms one dot
+# product per column with several partial sums, and row blocks of an
+# F-ordered array are strided views that it reads more slowly (measured:
+# doc/performance.rst, 'Where the constants come from').
 FLOAT32_BLOCK_ROWS = 2**20
 
 # Rows checked at once when the moment reveals a non-finite value.

@@ -34,9 +34,9 @@ _DEVICE_BLOCK_ROWS = 2**16
 # The fit's passes (the refinement's loss and gradient, the outputs of the
 # starts) go through the rows in blocks of about this many entries of X: they
 # then hold the activations of one block, not of every row (4 MB of float64
-# in NumPy, whose blocks stay in cache: a d=2, D=14 fit took 20-30% less time
-# than with 16 MB blocks; larger on devices, where each block costs kernel
-# launches).
+# in NumPy, whose blocks stay in cache; larger on devices, where each block
+# costs kernel launches; measured: doc/performance.rst, 'Where the constants
+# come from').
 BLOCK_ENTRIES = 2**19
 _DEVICE_BLOCK_ENTRIES = 2**25
 
@@ -115,9 +115,9 @@ def _layer_sizes(kernels):
 # The three contractions of the passes. NumPy runs them with einsum, which
 # allocates nothing beyond the result (broadcast products allocate an array of
 # the size of a layer's input, and fresh large arrays are slow), and a single
-# branch as matrix-vector products, five times faster than einsum with its
-# branch axis of length 1; other namespaces, which the array API gives no
-# einsum, broadcast.
+# branch as matrix-vector products, faster than einsum with its branch axis
+# of length 1; other namespaces, which the array API gives no einsum,
+# broadcast.
 
 
 def _contract_blocks(xp, grouped, kernel):
@@ -163,8 +163,8 @@ def _delta_below(xp, delta, kernel, derivative):
     size = kernel.shape[1]
     if is_numpy_namespace(xp):
         if n_branches == 1:
-            # Column by column, in place: three times faster than a broadcast
-            # product over a last axis of a few entries.
+            # Column by column, in place: faster than a broadcast product
+            # over a last axis of a few entries.
             columns = np.reshape(derivative, (n_samples, n_blocks, size))
             for column in range(size):
                 columns[:, :, column] *= delta[:, :, 0] * kernel[0, column]

@@ -49,10 +49,10 @@ from ._sklearn_compat import array_device, get_namespace_and_device
 # The squared error's refinement takes damped Gauss-Newton steps when the
 # Gauss-Newton matrix costs little beside a pass over the rows (see
 # uses_gauss_newton); on a zero or small residual they converge in a few
-# passes where L-BFGS took tens (d=2, D=12 planted networks at N=50, ten
-# seeds: 3-29 iterations against 20-68). Their damping starts at
-# _DAMPING_START times the matrix's largest diagonal entry; a damping beyond
-# _DAMPING_LIMIT times (1 + that entry) means no step lowers the loss.
+# passes where L-BFGS takes tens (doc/performance.rst, 'Where the constants
+# come from'). Their damping starts at _DAMPING_START times the matrix's
+# largest diagonal entry; a damping beyond _DAMPING_LIMIT times (1 + that
+# entry) means no step lowers the loss.
 GAUSS_NEWTON_COST = 4
 _DAMPING_START = 1e-3
 _DAMPING_LIMIT = 1e16

@@ -26,7 +26,7 @@ from ._sklearn_compat import get_namespace_and_device, is_numpy_namespace
 
 # The search holds about this many numbers per row block (a layer's patterns
 # times its outputs times the block's rows): 4 MB of float64, which stays in
-# cache (the d=2, D=14 search took 0.49 s so, 0.71 s with 16 MB).
+# cache (doc/performance.rst, 'Where the constants come from').
 SEARCH_BLOCK_ENTRIES = 2**19
 
 
@@ -60,7 +60,7 @@ def _pattern_outputs(xp, X, vectors, activations, mirror_last):
             break
         if activation.name == "relu" and is_numpy_namespace(xp):
             # relu(-z) = relu(z) - z, exactly, written beside relu(z): no
-            # stacked copy (the d=2, D=12 search took 20% less time).
+            # stacked copy.
             both = np.empty((n_rows, n_patterns, 2, pre.shape[2]), dtype=pre.dtype)
             np.maximum(pre, 0.0, out=both[:, :, 0])
             np.subtract(both[:, :, 0], pre, out=both[:, :, 1])

@@ -37,8 +37,8 @@ _ZERO_MOMENT_RATIO = 1e-10
 
 # The decomposition may take this many sweeps per unit of max_iter: a sweep
 # costs O(n_features * rank) per start, nothing beside the pass over X, and
-# the stacked moments of several classes can converge slowly (a rank-2 fit of
-# iris's three class moments took 1000 to 3000 sweeps).
+# the stacked moments of several classes can converge slowly
+# (doc/performance.rst, 'Where the constants come from').
 _SWEEPS_PER_ITERATION = 10
 
 # init="random" redraws a start whose every branch is constant on the
@@ -230,8 +230,8 @@ def _decompose(moment, settings, random_state):
 
     The decomposition runs on the host whatever the moment's namespace: it
     reads ``n_features * n_targets`` numbers, and on a GPU its sweeps of tiny
-    products are bound by launch latency (a ten-class moment of 10^7 x 512
-    float32 rows took 0.1-0.2 s there, twelve times the pass over X).
+    products are bound by launch latency (see doc/performance.rst, 'Where the
+    constants come from').
     """
     xp, _, device = get_namespace_and_device(moment)
     on_host = np.asarray(to_numpy(moment), dtype=np.float64)

@@ -7,10 +7,8 @@ into a C-ordered float64 array.
 
 Rows are drawn in runs of ``RUN_ROWS`` consecutive rows: an F-ordered X
 stores each column contiguously, so a single row costs one cache miss per
-column, and a run of rows costs little more than one. Gathering 4096 rows of
-a 10^6 x 512 F-ordered float32 X took 22 ms row by row (a third of the moment
-pass), 5.8 ms in runs of 16 and 4.0 ms in runs of 32 (3.2 ms in runs of 64,
-at half the number of independent runs).
+column, and a run of rows costs little more than one (measured:
+doc/performance.rst, 'Where the constants come from').
 """
 
 from dataclasses import dataclass
@@ -30,8 +28,8 @@ def ordered_sample(n_samples, size, random_state):
     """``size`` distinct integers of ``range(n_samples)`` in uniformly random
     order, in O(size) work.
 
-    ``RandomState.choice(replace=False)`` permutes all ``n_samples`` indices
-    (0.1 s at 10^6). Drawing with replacement and keeping first occurrences
+    ``RandomState.choice(replace=False)`` permutes all ``n_samples`` indices.
+    Drawing with replacement and keeping first occurrences
     gives the same distribution: every ordered tuple of distinct integers is
     equally likely, so each prefix is a uniform subsample.
     """
