@@ -16,7 +16,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ._array_api import to_numpy
-from ._sklearn_compat import array_device, get_namespace_and_device
+from ._moment import tensorize
+from ._sklearn_compat import array_device, get_namespace, get_namespace_and_device
 
 
 class Decomposition(NamedTuple):
@@ -327,3 +328,52 @@ def _cp_decomposition(tensor, rank, n_starts, max_iter, tol, random_state):
         xp, unfoldings, starts, tensor_norm, max_iter, tol
     )
     return _ranked(xp, starts, component_weights, n_iter, converged, error)
+
+
+def _moment_tensor(moment, kernel_sizes):
+    """The moment as a tensor of unit scale (the Gram matrices of a moment of
+    scale 1e200 overflow): ``(d_1, ..., d_D)`` for one target, and for
+    several the targets' tensors stacked along a new first mode."""
+    xp, _ = get_namespace(moment)
+    moment = moment / float(xp.max(xp.abs(moment)))
+    if moment.ndim == 1:
+        return tensorize(moment, kernel_sizes)
+    return xp.stack(
+        [tensorize(moment[:, k], kernel_sizes) for k in range(moment.shape[1])]
+    )
+
+
+def moment_decompositions(
+    moment, kernel_sizes, rank, *, n_starts, max_iter, tol, random_state
+):
+    """The distinct decompositions of a DeepTD moment, best first (see
+    :func:`ranked_decompositions`), whose factors are the kernels' directions.
+
+    Parameters
+    ----------
+    moment : ndarray of shape (n_features,) or (n_features, n_targets)
+        The moment of one target, or of several targets side by side.
+    kernel_sizes : tuple of int
+        The patch structure that tensorises a column of the moment.
+    rank, n_starts, max_iter, tol, random_state
+        As for :func:`ranked_decompositions`.
+
+    Returns
+    -------
+    decompositions : list of Decomposition
+        The factors of the kernel modes, input layer first: the tensor of
+        several targets stacks them along a first mode, whose factor (the
+        targets' loadings) is left out (the output weights are fitted on
+        rows).
+    """
+    tensor = _moment_tensor(moment, kernel_sizes)
+    decompositions = ranked_decompositions(
+        tensor,
+        rank,
+        n_starts=n_starts,
+        max_iter=max_iter,
+        tol=tol,
+        random_state=random_state,
+    )
+    first = 1 if moment.ndim == 2 else 0
+    return [d._replace(factors=d.factors[first:]) for d in decompositions]

@@ -45,6 +45,11 @@ _DEVICE_BLOCK_ENTRIES = 2**25
 _SAFE_INPUT_MAGNITUDE = 2.0**400
 
 
+# An output whose spread is below this times (its largest magnitude + 1) is
+# dead (see branches_vary).
+DEAD_SPREAD = 1e-12
+
+
 class Network(NamedTuple):
     """A network's parameters: ``intercept + branches(X) @ weights``."""
 
@@ -392,3 +397,20 @@ def network_output(X, kernels, weights, intercept, activations, input_scale=1.0)
             RuntimeWarning,
         )
     return y_pred
+
+
+def branches_vary(outputs, sample_weight):
+    """Whether some branch (column of ``outputs``) varies on the weighted rows.
+
+    A dead network's branches are constant (zero, for ReLU), up to rounding:
+    a pre-activation that is zero in exact arithmetic may come out as 1e-17.
+    A branch varies when its weighted standard deviation exceeds
+    ``DEAD_SPREAD`` times (its largest magnitude + 1): relative to its own
+    magnitude when that is large, to 1 (the scale of the standardised
+    inputs) when it is small.
+    """
+    xp, _, _ = get_namespace_and_device(outputs)
+    centred = outputs - sample_weight @ outputs
+    spread = xp.sqrt(sample_weight @ (centred * centred))
+    largest = xp.max(xp.abs(outputs), axis=0)
+    return bool(xp.any(spread > DEAD_SPREAD * (largest + 1.0)))

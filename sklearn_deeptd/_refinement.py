@@ -401,7 +401,6 @@ def refine(
             f"give outputs of shape (n,) + {output_shape}, but the targets have "
             f"shape {tuple(rows.y.shape)}."
         )
-    head.check_output_ndim(rows.y.ndim)
     xp, _, _ = get_namespace_and_device(rows.X)
     theta = np.asarray(to_numpy(pack(*start, xp), xp), float)
     data = (rows.X, rows.y, rows.weight, kernel_shapes, activations)

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._array_api import to_numpy
-from ._network import Network, blocked_forward, scaled_block
+from ._network import DEAD_SPREAD, Network, blocked_forward, scaled_block
 from ._output_layer import least_squares_output_weights
 from ._sklearn_compat import get_namespace_and_device, is_numpy_namespace
 
@@ -29,10 +29,6 @@ from ._sklearn_compat import get_namespace_and_device, is_numpy_namespace
 # cache (doc/performance.rst, 'Where the constants come from').
 SEARCH_BLOCK_ENTRIES = 2**19
 
-
-# An output whose spread is below this times (its largest magnitude + 1) is
-# dead (see branches_vary).
-_DEAD_SPREAD = 1e-12
 
 # Correlations closer than this count as tied: rounding (a permutation of the
 # rows, another BLAS) moves them by about 1e-16 and must not change the choice.
@@ -130,7 +126,7 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations, x_divi
     target_norm = np.sqrt(
         np.atleast_1d(to_numpy(sample_weight @ (target * target), xp))
     )
-    alive = norm > _DEAD_SPREAD * (largest + 1.0)
+    alive = norm > DEAD_SPREAD * (largest + 1.0)
     correlations = np.zeros((len(cross), norm.shape[0]))
     for column, (column_cross, total, column_norm) in enumerate(
         zip(cross, target_total, target_norm)
@@ -185,23 +181,6 @@ def _search_signs(X, target, sample_weight, vectors, activations, x_divisor=1.0)
         X, target, sample_weight, vectors, activations, x_divisor
     )
     return _best_pattern(correlation, alive, len(vectors))
-
-
-def branches_vary(outputs, sample_weight):
-    """Whether some branch (column of ``outputs``) varies on the weighted rows.
-
-    A dead network's branches are constant (zero, for ReLU), up to rounding:
-    a pre-activation that is zero in exact arithmetic may come out as 1e-17.
-    A branch varies when its weighted standard deviation exceeds
-    ``_DEAD_SPREAD`` times (its largest magnitude + 1): relative to its own
-    magnitude when that is large, to 1 (the scale of the standardised
-    inputs) when it is small.
-    """
-    xp, _, _ = get_namespace_and_device(outputs)
-    centred = outputs - sample_weight @ outputs
-    spread = xp.sqrt(sample_weight @ (centred * centred))
-    largest = xp.max(xp.abs(outputs), axis=0)
-    return bool(xp.any(spread > _DEAD_SPREAD * (largest + 1.0)))
 
 
 class SignedStart(NamedTuple):

@@ -16,24 +16,18 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._array_api import to_numpy
-from ._decomposition import ranked_decompositions
+from ._decomposition import moment_decompositions
 from ._losses import SQUARED_ERROR, LossHead
-from ._moment import tensorize
-from ._network import Network, blocked_forward, random_unit_kernels
+from ._network import Network, blocked_forward, branches_vary, random_unit_kernels
 from ._output_layer import fit_output_weights
 from ._refinement import Refinement, refine
-from ._scales import stable_norm
-from ._signs import branches_vary, resolve_signs_and_scale
-from ._sklearn_compat import get_namespace, get_namespace_and_device
+from ._signs import resolve_signs_and_scale
+from ._sklearn_compat import get_namespace_and_device
 
 # Starts of the decomposition with n_init="auto": the HOSVD start alone can stop
 # at a worse local optimum of a noisy moment, and a start costs only O(n_features)
 # per sweep, nothing beside the pass over X.
 _DECOMPOSITION_STARTS = 10
-
-# ||T|| is at most the root mean square norm of the rows of the standardised X,
-# sqrt(n_features), so this ratio measures how much of X correlates with y.
-_ZERO_MOMENT_RATIO = 1e-10
 
 # The decomposition may take this many sweeps per unit of max_iter: a sweep
 # costs O(n_features * rank) per start, nothing beside the pass over X, and
@@ -137,9 +131,7 @@ def solve(summary, settings, random_state):
     if settings.init == "random":
         starts = _random_starts(search, settings, random_state)
     else:
-        if stable_norm(summary.moment) <= _ZERO_MOMENT_RATIO * np.sqrt(
-            summary.moment.shape[0]
-        ):
+        if summary.zero_moment:
             return _mean_network(summary, settings, "the moment tensor is zero")
         starts = _deeptd_start(summary.moment, search, settings, random_state)
     del search
@@ -209,24 +201,10 @@ def _deeptd_start(moment, search, settings, random_state):
     return Starts([_with_output_layer(dead_starts[0], search, settings)], n_iter, False)
 
 
-def _moment_tensor(moment, kernel_sizes):
-    """The moment as a tensor of unit scale (the Gram matrices of a moment of
-    scale 1e200 overflow): ``(d_1, ..., d_D)`` for one target, and for
-    several the targets' tensors stacked along a new first mode."""
-    xp, _ = get_namespace(moment)
-    moment = moment / float(xp.max(xp.abs(moment)))
-    if moment.ndim == 1:
-        return tensorize(moment, kernel_sizes)
-    return xp.stack(
-        [tensorize(moment[:, k], kernel_sizes) for k in range(moment.shape[1])]
-    )
-
-
 def _decompose(moment, settings, random_state):
-    """The distinct decompositions of the moment, best first; the factors are
-    the kernels' directions (a stacked moment's first factor, the targets'
-    loadings, is left out: the output weights are fitted on rows), in the
-    moment's namespace.
+    """The distinct decompositions of the moment, best first (see
+    :func:`~._decomposition.moment_decompositions`); the factors, the
+    kernels' directions, in the moment's namespace.
 
     The decomposition runs on the host whatever the moment's namespace: it
     reads ``n_features * n_targets`` numbers, and on a GPU its sweeps of tiny
@@ -234,9 +212,9 @@ def _decompose(moment, settings, random_state):
     constants come from').
     """
     xp, _, device = get_namespace_and_device(moment)
-    on_host = np.asarray(to_numpy(moment), dtype=np.float64)
-    decompositions = ranked_decompositions(
-        _moment_tensor(on_host, settings.kernel_sizes),
+    decompositions = moment_decompositions(
+        np.asarray(to_numpy(moment), dtype=np.float64),
+        settings.kernel_sizes,
         settings.rank,
         n_starts=(
             _DECOMPOSITION_STARTS if settings.n_init == "auto" else settings.n_init
@@ -260,12 +238,11 @@ def _decompose(moment, settings, random_state):
             "or tol.",
             ConvergenceWarning,
         )
-    first = 1 if moment.ndim == 2 else 0
     return [
         d._replace(
             factors=[
                 xp.asarray(factor, dtype=moment.dtype, device=device)
-                for factor in d.factors[first:]
+                for factor in d.factors
             ]
         )
         for d in decompositions

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._moment import block_statistics
-from ._scales import input_scale
+from ._scales import input_scale, stable_norm
 from ._sklearn_compat import get_namespace, get_namespace_and_device
 from ._subsample import Rows, SubsamplePlan, gather_rows, plan_subsamples
+
+# ||T|| is at most the root mean square norm of the rows of the standardised X,
+# sqrt(n_features), so this ratio measures how much of X correlates with y.
+_ZERO_MOMENT_RATIO = 1e-10
 
 ZERO_WEIGHT_MESSAGE = (
     "sample_weight must contain at least one positive weight; all the weights are zero."
@@ -51,6 +55,9 @@ class DataSummary:
     standardised_targets : bool
         Whether ``rows.y`` is ``(y - y_mean) / y_scale`` (a regression) or
         ``y`` itself (class indicators, for a log-loss).
+    zero_moment : bool
+        Whether the moment is zero to rounding: no part of X correlates with
+        the targets (False for constant targets, whose moment is None).
     """
 
     moment: object
@@ -60,6 +67,7 @@ class DataSummary:
     rows: Rows
     plan: SubsamplePlan
     standardised_targets: bool = True
+    zero_moment: bool = False
 
     @property
     def search_rows(self):
@@ -117,8 +125,11 @@ def summarise(
         else:
             X /= x_scale  # in place: the summary's own copy
     rows = Rows(X, y, pool.weight, x_divisor)
+    zero_moment = moment is not None and stable_norm(
+        moment
+    ) <= _ZERO_MOMENT_RATIO * np.sqrt(moment.shape[0])
     return DataSummary(
-        moment, y_mean, y_scale, x_scale, rows, plan, standardise_targets
+        moment, y_mean, y_scale, x_scale, rows, plan, standardise_targets, zero_moment
     )
 
 

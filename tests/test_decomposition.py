@@ -131,12 +131,12 @@ def test_a_start_that_cannot_catch_the_best_converged_one_is_given_up():
 
     from sklearn_deeptd._decomposition import (
         _alternating_least_squares,
+        _moment_tensor,
         _unfolding,
         hosvd_start,
         random_start,
     )
     from sklearn_deeptd._moment import block_statistics
-    from sklearn_deeptd._solver import _moment_tensor
 
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)

@@ -6,7 +6,13 @@ import pytest
 
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset
 from sklearn_deeptd._activations import ACTIVATIONS, resolve_activations
-from sklearn_deeptd._network import forward, pack, random_unit_kernels, unpack
+from sklearn_deeptd._network import (
+    branches_vary,
+    forward,
+    pack,
+    random_unit_kernels,
+    unpack,
+)
 
 
 def _forward_by_definition(x, kernels, activations):
@@ -135,3 +141,11 @@ def test_pack_unpack_round_trip_of_several_outputs():
         np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(got_weights, weights)
     np.testing.assert_array_equal(got_intercept, intercept)
+
+
+def test_a_constant_branch_is_dead():
+    weight = np.full(20, 1 / 20)
+    target = np.random.RandomState(0).standard_normal(20)
+    assert not branches_vary(np.full((20, 1), 3.0), weight)
+    assert not branches_vary(np.zeros((20, 2)), weight)
+    assert branches_vary(np.c_[np.zeros(20), target], weight)

@@ -12,7 +12,6 @@ from sklearn_deeptd._signs import (
     TIE_TOLERANCE,
     _best_pattern,
     _pattern_correlations,
-    branches_vary,
     resolve_signs_and_scale,
 )
 
@@ -126,11 +125,3 @@ def test_ties_go_to_a_positive_correlation_then_to_a_live_output_then_fewer_flip
     dead_first = np.r_[False, np.ones(7, dtype=bool)]
     assert best(np.zeros(8), dead_first) == [1, 1, -1]
     assert best(np.zeros(8)) == [1, 1, 1]
-
-
-def test_a_constant_branch_is_dead():
-    weight = np.full(20, 1 / 20)
-    target = np.random.RandomState(0).standard_normal(20)
-    assert not branches_vary(np.full((20, 1), 3.0), weight)
-    assert not branches_vary(np.zeros((20, 2)), weight)
-    assert branches_vary(np.c_[np.zeros(20), target], weight)
