@@ -113,7 +113,7 @@ def paired_rows():
 def _with_dead_decomposition(monkeypatch, keep_live):
     import sklearn_deeptd._solver as solver
 
-    ranked = solver.ranked_decompositions
+    ranked = solver.moment_decompositions
 
     def with_dead_first(*args, **kwargs):
         decompositions = ranked(*args, **kwargs)
@@ -123,7 +123,7 @@ def _with_dead_decomposition(monkeypatch, keep_live):
         dead = best._replace(factors=factors)
         return [dead, *decompositions] if keep_live else [dead]
 
-    monkeypatch.setattr(solver, "ranked_decompositions", with_dead_first)
+    monkeypatch.setattr(solver, "moment_decompositions", with_dead_first)
 
 
 def test_a_dead_decomposition_gives_way_to_the_next(paired_rows, monkeypatch):
