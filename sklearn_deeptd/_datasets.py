@@ -1,30 +1,19 @@
 """Planted networks with Gaussian inputs: data to test and benchmark recovery."""
 
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
-from scipy.special import expit, log_softmax, logsumexp, softmax
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import StrOptions
 
 from ._activations import ACTIVATIONS, resolve_activations
-from ._dask import import_dask_array, normalise_chunks
 from ._kernel_sizes import check_kernel_sizes
-from ._network import forward, predict_network
-
-# A planted network is checked on this many Gaussian inputs before it is kept,
-# drawn and evaluated this many at a time (memory of about 16 MB at 2^16 features).
-PROBE_SAMPLES = 1000
-PROBE_BLOCK_ROWS = 32
-MAX_REDRAWS = 100
-BRANCH_WEIGHT_RANGE = (0.5, 1.5)
-
-# Activations whose outputs are never negative, and those that are zero on
-# every non-positive input: a ReLU layer whose kernel has no positive entry,
-# fed by a layer of the first kind, outputs zero on every input.
-NON_NEGATIVE_OUTPUTS = frozenset({"relu", "sigmoid", "softplus"})
-ZERO_ON_NEGATIVE_INPUTS = frozenset({"relu"})
+from ._network import forward
+from ._planted_rows import as_frames, draw_rows, lazy_rows
+from ._planting import bayes_labels, plant_network
+from ._validation import StrictInterval, positive_int
 
 # Label datasets: the ways labels follow the standardised output, and the
 # default temperature, which gave a Bayes accuracy of about 0.90 (median 0.904
@@ -32,13 +21,6 @@ ZERO_ON_NEGATIVE_INPUTS = frozenset({"relu"})
 # of (8, 8, 8) ReLU networks of rank 1 (see the class docstring).
 LABELS = ("logistic", "threshold")
 DEFAULT_TEMPERATURE = 0.15
-# Multiclass offsets balance the softmax at no lower temperature than this
-# (a sharp argmax already: balancing it is a non-smooth problem), by damped
-# Newton steps on a convex dual, the temperature halved from 1 down to it.
-MIN_BALANCE_TEMPERATURE = 0.01
-BALANCE_TOLERANCE = 1e-9
-BALANCE_COARSE_TOLERANCE = 1e-2
-BALANCE_MAX_STEPS = 100
 
 
 def _check_n_samples(n_samples):
@@ -49,224 +31,13 @@ def _check_n_samples(n_samples):
     return int(n_samples)
 
 
-def draw_planted_rows(rng, n_rows, network):
-    """Standard Gaussian inputs and their labels, all from ``rng``.
+class _Planted(NamedTuple):
+    """The planted network, the parameters it was planted with, and the
+    random stream that continues into the samples."""
 
-    Regression targets are the planted network's outputs plus
-    ``noise * label_std`` times standard Gaussian noise; class labels follow
-    the standardised outputs (see :func:`_draw_labels`).
-
-    ``network`` holds ``n_features``, ``kernels``, ``weights`` (one column per
-    target or class when 2-D), ``activations`` (:class:`Activation` objects),
-    ``noise`` and ``label_std``; label datasets also ``labels``,
-    ``temperature``, ``offset`` and ``scale``.
-    """
-    X = rng.standard_normal((n_rows, network["n_features"]))
-    y = predict_network(
-        X, network["kernels"], network["weights"], 0.0, network["activations"]
-    )
-    if network.get("labels") is not None:
-        return X, _draw_labels(rng, _decision(y, network), network)
-    if network["noise"] > 0:
-        y = y + network["noise"] * network["label_std"] * rng.standard_normal(y.shape)
-    return X, y
-
-
-def _decision(outputs, network):
-    """The standardised output ``(outputs - offset) / scale``: one column per
-    class for more than two classes."""
-    return (outputs - network["offset"]) / network["scale"]
-
-
-def _class_probabilities(decision, network):
-    """``P(y = c | x)`` of every class, shape ``(n, n_classes)``."""
-    if network["labels"] == "threshold":
-        n_classes = 2 if decision.ndim == 1 else decision.shape[1]
-        return np.eye(n_classes)[_bayes_labels(decision)]
-    if decision.ndim == 1:
-        positive = expit(decision / network["temperature"])
-        return np.column_stack([1.0 - positive, positive])
-    return softmax(decision / network["temperature"], axis=1)
-
-
-def _bayes_labels(decision):
-    """The most probable class: ``1{z > 0}`` for two classes, the argmax else."""
-    if decision.ndim == 1:
-        return (decision > 0).astype(np.int64)
-    return np.argmax(decision, axis=1).astype(np.int64)
-
-
-def _draw_labels(rng, decision, network):
-    """Labels ``0, ..., n_classes - 1``: drawn from the class probabilities
-    (one uniform number a row, from ``rng``) or, for threshold labels, the
-    most probable class (no draw)."""
-    if network["labels"] == "threshold":
-        return _bayes_labels(decision)
-    uniform = rng.random_sample(decision.shape[0])
-    if decision.ndim == 1:
-        return (uniform < expit(decision / network["temperature"])).astype(np.int64)
-    cumulative = np.cumsum(_class_probabilities(decision, network), axis=1)
-    return np.sum(uniform[:, None] >= cumulative[:, :-1], axis=1).astype(np.int64)
-
-
-def _planted_chunk(n_rows, seed, network):
-    """Inputs and labels of one chunk of a planted data set, from its own seed
-    (``network`` names its activations, to travel light to the workers)."""
-    activations = [ACTIVATIONS[name] for name in network["activations"]]
-    network = {**network, "activations": activations}
-    return draw_planted_rows(np.random.RandomState(seed), n_rows, network)
-
-
-def _certainly_dead(kernel_row, layer, activations):
-    return (
-        layer > 0
-        and activations[layer].name in ZERO_ON_NEGATIVE_INPUTS
-        and activations[layer - 1].name in NON_NEGATIVE_OUTPUTS
-        and not np.any(kernel_row > 0)
-    )
-
-
-def _planted_kernels(kernel_sizes, rank, activations, rng):
-    """Unit-norm Gaussian kernels, each redrawn at once while it would kill its
-    branch whatever the other kernels are (see :func:`_certainly_dead`).
-
-    The kernels are independent and the network is rejected anyway when such
-    a kernel occurs, so redrawing the kernel alone samples the same law as
-    redrawing the whole network, without the ``(4/3)^D`` expected draws of
-    networks of kernels of size 2. Draws without such a kernel take the
-    stream of :func:`random_unit_kernels`.
-    """
-    kernels = []
-    for layer, size in enumerate(kernel_sizes):
-        kernel = rng.standard_normal((rank, size))
-        for row in range(rank):
-            while _certainly_dead(kernel[row], layer, activations):
-                kernel[row] = rng.standard_normal(size)
-        kernels.append(kernel / np.linalg.norm(kernel, axis=1, keepdims=True))
-    return kernels
-
-
-def _probe_outputs(rng, n_features, kernels, activations):
-    """Branch outputs on ``PROBE_SAMPLES`` Gaussian inputs, drawn in blocks
-    (the same numbers as one draw of all of them)."""
-    outputs = []
-    for start in range(0, PROBE_SAMPLES, PROBE_BLOCK_ROWS):
-        rows = min(PROBE_BLOCK_ROWS, PROBE_SAMPLES - start)
-        probe = rng.standard_normal((rows, n_features))
-        outputs.append(forward(probe, kernels, activations))
-    return np.concatenate(outputs)
-
-
-def _is_operational(branch_outputs, weights):
-    # Every branch must vary (else it is dead and cannot be learned), and the
-    # labels must be non-zero on at least half of the inputs (the paper's rule),
-    # each target's (each class's logits') when ``weights`` has columns.
-    labels = branch_outputs @ weights
-    every_branch_varies = bool(np.all(np.std(branch_outputs, axis=0) > 1e-12))
-    return every_branch_varies and bool(np.all(np.mean(labels != 0, axis=0) >= 0.5))
-
-
-def _output_weights(rng, rank, n_outputs):
-    """Output weights of shape ``(rank, n_outputs)``: magnitudes uniform on
-    ``BRANCH_WEIGHT_RANGE``, then independent signs, each + or - with
-    probability 1/2."""
-    magnitudes = rng.uniform(*BRANCH_WEIGHT_RANGE, size=(rank, n_outputs))
-    signs = 2.0 * rng.randint(2, size=(rank, n_outputs)) - 1.0
-    return magnitudes * signs
-
-
-def _pairwise_scale(logits):
-    """Root mean variance of the difference of two classes' logits, over the
-    pairs of classes: ``sum_{c < c'} (a_c - a_c')^2 = K sum_c (a_c - mean a)^2``
-    gives it from the logits centred over the classes."""
-    n_classes = logits.shape[1]
-    centred = logits - np.mean(logits, axis=1, keepdims=True)
-    mean_variance = np.mean(np.var(centred, axis=0))
-    return float(np.sqrt(2.0 * n_classes / (n_classes - 1) * mean_variance))
-
-
-def _balance_dual(logits, offsets, temperature):
-    return temperature * np.mean(
-        logsumexp((logits - offsets) / temperature, axis=1)
-    ) + np.mean(offsets)
-
-
-def _balanced_offsets(logits, temperature):
-    """Offsets ``a`` (summing to zero) with which every class has mean
-    probability ``1 / K`` under ``softmax((logits - a) / temperature)``.
-
-    They minimise the convex ``mean_i T logsumexp((logits_i - a) / T) +
-    mean(a)``, whose gradient is ``1 / K`` minus the mean probabilities:
-    damped Newton steps from the classes' mean logits, at temperatures halved
-    from 1 down to ``temperature`` (each solved coarsely but the last), each
-    started from the offsets of the one before. Where a Newton step does not
-    descend (nearly one-hot probabilities make the Hessian nearly singular),
-    a fixed-point step ``a += T log(K * mean probabilities)`` replaces it.
-    """
-    n_rows, n_classes = logits.shape
-    offsets = np.mean(logits, axis=0)
-    temperatures = [t for t in 2.0 ** -np.arange(60) if t > temperature]
-    for current in [*temperatures, temperature]:
-        tolerance = (
-            BALANCE_TOLERANCE if current == temperature else BALANCE_COARSE_TOLERANCE
-        )
-        for _ in range(BALANCE_MAX_STEPS):
-            probabilities = softmax((logits - offsets) / current, axis=1)
-            mean = np.mean(probabilities, axis=0)
-            if np.max(np.abs(n_classes * mean - 1.0)) < tolerance:
-                break
-            gradient = 1.0 / n_classes - mean
-            hessian = (
-                np.diag(mean) - probabilities.T @ probabilities / n_rows
-            ) / current
-            # The Hessian is singular along (1, ..., 1), where the dual is flat.
-            step = -np.linalg.lstsq(
-                hessian + np.ones((n_classes, n_classes)) / n_classes,
-                gradient,
-                rcond=None,
-            )[0]
-            start = _balance_dual(logits, offsets, current)
-            length = 1.0
-            while (
-                _balance_dual(logits, offsets + length * step, current)
-                > start + 1e-4 * length * (gradient @ step)
-                and length > 1e-3
-            ):
-                length /= 2
-            if length > 1e-3:
-                offsets = offsets + length * step
-            else:
-                log_probabilities = log_softmax((logits - offsets) / current, axis=1)
-                log_mean = logsumexp(log_probabilities, axis=0) - np.log(n_rows)
-                offsets = offsets + current * (log_mean + np.log(n_classes))
-    return offsets - np.mean(offsets)
-
-
-def _label_head(branch_outputs, weights, labels, temperature):
-    """Offset and scale of the standardised output on the probe inputs, and
-    the Bayes accuracy there.
-
-    Two classes: the median and the standard deviation of the output. More:
-    the offsets that balance the classes' mean probabilities (in the units of
-    the logits) and the pairwise scale of the logits.
-    """
-    outputs = branch_outputs @ weights
-    if outputs.ndim == 1:
-        offset = float(np.median(outputs))
-        scale = float(np.std(outputs))
-    else:
-        scale = _pairwise_scale(outputs)
-        balance_temperature = max(temperature, MIN_BALANCE_TEMPERATURE)
-        offset = scale * _balanced_offsets(outputs / scale, balance_temperature)
-    head = {
-        "labels": labels,
-        "temperature": temperature,
-        "offset": offset,
-        "scale": scale,
-    }
-    probabilities = _class_probabilities(_decision(outputs, head), head)
-    head["bayes_accuracy"] = float(np.mean(np.max(probabilities, axis=1)))
-    return head
+    key: tuple
+    network: object
+    stream: np.random.RandomState
 
 
 class PlantedCNNDataset(BaseEstimator):
@@ -438,6 +209,19 @@ class PlantedCNNDataset(BaseEstimator):
     (True, (6, 3))
     """
 
+    _parameter_constraints: dict = {
+        "kernel_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS)), tuple, list],
+        "output_activation": [StrOptions(set(ACTIVATIONS))],
+        "rank": [positive_int()],
+        "n_targets": [positive_int(), None],
+        "labels": [StrOptions(set(LABELS)), None],
+        "n_classes": [positive_int(2)],
+        "temperature": [StrictInterval(Real, 0, np.inf, closed="neither")],
+        "noise": [StrictInterval(Real, 0, np.inf, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         kernel_sizes=(4, 4, 4),
@@ -473,70 +257,18 @@ class PlantedCNNDataset(BaseEstimator):
             key.append((name, value if hashable else id(value)))
         return tuple(key)
 
-    def _validated_parameters(self):
-        kernel_sizes = check_kernel_sizes(self.kernel_sizes, None)
-        activations = resolve_activations(
-            self.activation, self.output_activation, len(kernel_sizes)
-        )
-        rank = self.rank
-        if isinstance(rank, (bool, np.bool_)) or not isinstance(rank, Integral):
-            raise ValueError(f"rank must be a positive integer, got {rank!r}.")
-        if rank < 1:
-            raise ValueError(f"rank must be a positive integer, got {rank}.")
-        noise = self.noise
-        if (
-            isinstance(noise, (bool, np.bool_))
-            or not isinstance(noise, Real)
-            or not np.isfinite(noise)
-            or noise < 0
-        ):
-            raise ValueError(f"noise must be a finite number >= 0, got {noise!r}.")
-        return kernel_sizes, activations, int(rank), float(noise), self._outputs()
-
-    def _outputs(self):
-        """The validated ``n_targets``, ``labels``, ``n_classes`` and
-        ``temperature``."""
-        n_targets = self.n_targets
-        if n_targets is not None and (
-            isinstance(n_targets, (bool, np.bool_))
-            or not isinstance(n_targets, Integral)
-            or n_targets < 1
-        ):
-            raise ValueError(
-                f"n_targets must be None or a positive integer, got {n_targets!r}."
-            )
+    def _check_combinations(self):
         labels = self.labels
-        if labels is not None and (not isinstance(labels, str) or labels not in LABELS):
+        if labels is None and self.n_classes != 2:
             raise ValueError(
-                f"labels must be None, 'logistic' or 'threshold', got {labels!r}."
+                f"n_classes={self.n_classes} needs labels='logistic' or "
+                "'threshold'; without labels the dataset plants regression targets."
             )
-        n_classes = self.n_classes
-        if (
-            isinstance(n_classes, (bool, np.bool_))
-            or not isinstance(n_classes, Integral)
-            or n_classes < 2
-        ):
-            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
-        temperature = self.temperature
-        if (
-            isinstance(temperature, (bool, np.bool_))
-            or not isinstance(temperature, Real)
-            or not np.isfinite(temperature)
-            or temperature <= 0
-        ):
+        if labels is not None and self.n_targets is not None:
             raise ValueError(
-                f"temperature must be a finite number > 0, got {temperature!r}."
-            )
-        if labels is None and n_classes != 2:
-            raise ValueError(
-                f"n_classes={n_classes} needs labels='logistic' or 'threshold'; "
-                "without labels the dataset plants regression targets."
-            )
-        if labels is not None and n_targets is not None:
-            raise ValueError(
-                f"labels={labels!r} cannot be combined with n_targets={n_targets}: "
-                "a label dataset has one label per sample (n_classes sets the "
-                "number of classes)."
+                f"labels={labels!r} cannot be combined with "
+                f"n_targets={self.n_targets}: a label dataset has one label per "
+                "sample (n_classes sets the number of classes)."
             )
         if labels is not None and self.noise > 0:
             raise ValueError(
@@ -544,69 +276,39 @@ class PlantedCNNDataset(BaseEstimator):
                 "noise is for regression targets; logistic labels are as noisy "
                 "as temperature makes them."
             )
-        return {
-            "n_targets": None if n_targets is None else int(n_targets),
-            "labels": labels,
-            "n_classes": int(n_classes),
-            "temperature": float(temperature),
-        }
+
+    def _planted(self):
+        key = self._parameter_key()
+        cached = getattr(self, "_planted_cache", None)
+        if cached is not None and cached.key == key:
+            return cached
+        self._validate_params()
+        kernel_sizes = check_kernel_sizes(self.kernel_sizes, None)
+        activations = resolve_activations(
+            self.activation, self.output_activation, len(kernel_sizes)
+        )
+        self._check_combinations()
+        rng = check_random_state(self.random_state)
+        network = plant_network(
+            kernel_sizes,
+            activations,
+            int(self.rank),
+            rng,
+            n_targets=None if self.n_targets is None else int(self.n_targets),
+            labels=self.labels,
+            n_classes=int(self.n_classes),
+            temperature=float(self.temperature),
+            noise=float(self.noise),
+        )
+        self._planted_cache = _Planted(key, network, rng)
+        return self._planted_cache
 
     def _network(self):
-        key = self._parameter_key()
-        cached = getattr(self, "_planted", None)
-        if cached is not None and cached["key"] == key:
-            return cached
-        kernel_sizes, activations, rank, noise, outputs = self._validated_parameters()
-        if outputs["labels"] is not None and outputs["n_classes"] > 2:
-            n_columns = outputs["n_classes"]
-        else:
-            n_columns = outputs["n_targets"]
-        rng = check_random_state(self.random_state)
-        n_features = int(np.prod(kernel_sizes))
-        for _ in range(MAX_REDRAWS):
-            kernels = _planted_kernels(kernel_sizes, rank, activations, rng)
-            if n_columns is not None:
-                weights = _output_weights(rng, rank, n_columns)
-            elif rank == 1:
-                weights = np.ones(1)
-            else:
-                weights = rng.uniform(*BRANCH_WEIGHT_RANGE, size=rank)
-            branch_outputs = _probe_outputs(rng, n_features, kernels, activations)
-            if _is_operational(branch_outputs, weights):
-                break
-        else:
-            raise ValueError(
-                f"Could not plant an operational network in {MAX_REDRAWS} draws "
-                f"with kernel_sizes={kernel_sizes} and activations "
-                f"{[a.name for a in activations]}: the outputs are constant or "
-                "mostly zero. Choose other activations or kernel sizes."
-            )
-        label_std = np.std(branch_outputs @ weights, axis=0)
-        self._planted = {
-            "key": key,
-            "n_features": n_features,
-            "kernels": kernels,
-            "weights": weights,
-            "activations": activations,
-            "noise": noise,
-            "label_std": float(label_std) if label_std.ndim == 0 else label_std,
-            "labels": None,
-            "stream": rng,
-        }
-        if outputs["labels"] is not None:
-            self._planted.update(
-                _label_head(
-                    branch_outputs,
-                    weights,
-                    outputs["labels"],
-                    outputs["temperature"],
-                )
-            )
-        return self._planted
+        return self._planted().network
 
     def _label_network(self, what):
         network = self._network()
-        if network["labels"] is None:
+        if network.labels is None:
             raise AttributeError(
                 f"{what} is only defined for label datasets (labels='logistic' "
                 "or 'threshold'); this one plants regression targets."
@@ -616,50 +318,48 @@ class PlantedCNNDataset(BaseEstimator):
     @property
     def kernels_(self):
         """Planted kernels, input layer first, one row per branch."""
-        return [kernel.copy() for kernel in self._network()["kernels"]]
+        return [kernel.copy() for kernel in self._network().kernels]
 
     @property
     def weights_(self):
         """Output weights of the planted network, one column per target or class."""
-        return self._network()["weights"].copy()
+        return self._network().weights.copy()
 
     @property
     def n_features_(self):
         """Number of input features, the product of the kernel sizes."""
-        return self._network()["n_features"]
+        return self._network().n_features
 
     @property
     def label_std_(self):
         """Standard deviation of the noiseless outputs on the probe inputs."""
-        label_std = self._network()["label_std"]
+        label_std = self._network().label_std
         return label_std if isinstance(label_std, float) else label_std.copy()
 
     @property
     def decision_offset_(self):
         """Offset of the standardised output of a label dataset."""
-        offset = self._label_network("decision_offset_")["offset"]
+        offset = self._label_network("decision_offset_").offset
         return offset if isinstance(offset, float) else offset.copy()
 
     @property
     def decision_scale_(self):
         """Scale of the standardised output of a label dataset."""
-        return self._label_network("decision_scale_")["scale"]
+        return self._label_network("decision_scale_").scale
 
     @property
     def bayes_accuracy_(self):
         """Bayes accuracy of a label dataset, estimated on the probe inputs."""
-        return self._label_network("bayes_accuracy_")["bayes_accuracy"]
+        return self._label_network("bayes_accuracy_").bayes_accuracy
 
-    def _outputs_of(self, X):
-        network = self._network()
+    def _outputs_of(self, X, network):
         X = check_array(X, dtype=np.float64, order="C")
-        if X.shape[1] != self.n_features_:
+        if X.shape[1] != network.n_features:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the planted network takes "
-                f"{self.n_features_}."
+                f"{network.n_features}."
             )
-        outputs = forward(X, network["kernels"], network["activations"])
-        return outputs @ network["weights"], network
+        return forward(X, network.kernels, network.activations) @ network.weights
 
     def predict(self, X):
         """Noiseless output of the planted network, or its most probable class.
@@ -678,10 +378,11 @@ class PlantedCNNDataset(BaseEstimator):
             ``1{z > 0}`` or ``argmax z`` with ``z`` the
             :meth:`decision_function`.
         """
-        outputs, network = self._outputs_of(X)
-        if network["labels"] is None:
+        network = self._network()
+        outputs = self._outputs_of(X, network)
+        if network.labels is None:
             return outputs
-        return _bayes_labels(_decision(outputs, network))
+        return bayes_labels(network.decision(outputs))
 
     def decision_function(self, X):
         """Standardised output of a label dataset's network (noiseless).
@@ -704,9 +405,8 @@ class PlantedCNNDataset(BaseEstimator):
         AttributeError
             On a regression dataset (``labels=None``).
         """
-        self._label_network("decision_function")
-        outputs, network = self._outputs_of(X)
-        return _decision(outputs, network)
+        network = self._label_network("decision_function")
+        return network.decision(self._outputs_of(X, network))
 
     def predict_proba(self, X):
         """Class probabilities ``P(y = c | x)`` of a label dataset.
@@ -729,9 +429,10 @@ class PlantedCNNDataset(BaseEstimator):
         AttributeError
             On a regression dataset (``labels=None``).
         """
-        self._label_network("predict_proba")
-        outputs, network = self._outputs_of(X)
-        return _class_probabilities(_decision(outputs, network), network)
+        network = self._label_network("predict_proba")
+        return network.class_probabilities(
+            network.decision(self._outputs_of(X, network))
+        )
 
     def sample(self, n_samples, *, random_state=None, as_frame=False, chunks=None):
         """Draw Gaussian inputs and their labels.
@@ -767,58 +468,16 @@ DataFrame or dask array
             ``0, ..., n_classes - 1`` (int64) for label datasets.
         """
         n_samples = _check_n_samples(n_samples)
-        network = self._network()
-        if random_state is None:
-            rng = network["stream"]
-        else:
-            rng = check_random_state(random_state)
+        planted = self._planted()
+        rng = (
+            planted.stream if random_state is None else check_random_state(random_state)
+        )
         if chunks is not None:
             if as_frame:
                 raise ValueError("as_frame=True cannot be combined with chunks.")
-            return self._lazy_sample(n_samples, chunks, rng, network)
-        X, y = draw_planted_rows(rng, n_samples, network)
-        if as_frame:
-            columns = [f"x{i}" for i in range(X.shape[1])]
-            if y.ndim == 2:
-                targets = [f"y{i}" for i in range(y.shape[1])]
-                return pd.DataFrame(X, columns=columns), pd.DataFrame(
-                    y, columns=targets
-                )
-            return pd.DataFrame(X, columns=columns), pd.Series(y, name="y")
-        return X, y
-
-    def _lazy_sample(self, n_samples, chunks, rng, network):
-        dask, da = import_dask_array("PlantedCNNDataset.sample(chunks=...)")
-        sizes = normalise_chunks(chunks, n_samples)
-        base_seed = int(rng.randint(2**31 - 1))
-        description = {
-            "n_features": network["n_features"],
-            "kernels": [kernel.copy() for kernel in network["kernels"]],
-            "weights": network["weights"].copy(),
-            "activations": tuple(a.name for a in network["activations"]),
-            "noise": network["noise"],
-            "label_std": network["label_std"],
-        }
-        if network["labels"] is not None:
-            description.update(
-                (name, network[name])
-                for name in ("labels", "temperature", "offset", "scale")
-            )
-            dtype = np.int64
-        else:
-            dtype = np.float64
-        n_features = network["n_features"]
-        targets = network["weights"].shape[1:] if network["labels"] is None else ()
-        X_blocks, y_blocks = [], []
-        for index, size in enumerate(sizes):
-            pair = dask.delayed(_planted_chunk, nout=2, pure=True)(
-                size, [base_seed, index], description
-            )
-            X_blocks.append(
-                da.from_delayed(pair[0], (size, n_features), dtype=np.float64)
-            )
-            y_blocks.append(da.from_delayed(pair[1], (size, *targets), dtype=dtype))
-        return da.concatenate(X_blocks, axis=0), da.concatenate(y_blocks)
+            return tuple(lazy_rows(rng, n_samples, chunks, planted.network))
+        rows = draw_rows(rng, n_samples, planted.network)
+        return tuple(as_frames(rows) if as_frame else rows)
 
 
 def make_planted_cnn(
