@@ -1,12 +1,15 @@
 """Planted networks with Gaussian inputs: data to test and benchmark recovery."""
 
-from numbers import Integral, Real
+from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import (
+    StrOptions,
+    validate_parameter_constraints,
+)
 
 from ._activations import ACTIVATIONS, resolve_activations
 from ._kernel_sizes import check_kernel_sizes
@@ -15,25 +18,14 @@ from ._planted_rows import as_frames, draw_rows, lazy_rows
 from ._planting import bayes_labels, plant_network
 from ._validation import StrictInterval, positive_int
 
-# Label datasets: the ways labels follow the standardised output, and the
-# default temperature, which gave a Bayes accuracy of about 0.90 (median 0.904
-# over random_state 0-19, 0.895-0.92 for 16 of them) for binary logistic labels
-# of (8, 8, 8) ReLU networks of rank 1 (see the class docstring).
+# The ways labels follow the standardised output; the default temperature
+# gives binary labels a Bayes accuracy of about 0.90 (see the class Notes).
 LABELS = ("logistic", "threshold")
 DEFAULT_TEMPERATURE = 0.15
 
 
-def _check_n_samples(n_samples):
-    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, Integral):
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
-    return int(n_samples)
-
-
 class _Planted(NamedTuple):
-    """The planted network, the parameters it was planted with, and the
-    random stream that continues into the samples."""
+    """A planted network, its parameters, and the stream of the samples."""
 
     key: tuple
     network: object
@@ -47,12 +39,10 @@ class PlantedCNNDataset(BaseEstimator):
     ``f(x) = sum_j weights_[j] * f_j(x)``, where each branch ``f_j`` has one
     kernel per layer; layer ``l`` cuts its input into consecutive blocks of
     ``kernel_sizes[l]`` entries, takes the inner product of each block with the
-    kernel and applies its activation. Inputs are standard Gaussian vectors.
-    Its outputs are one regression target (the default), several targets
-    (``n_targets``), or class labels (``labels``).
-
-    The network is planted the first time it is needed, from ``random_state``,
-    and kept until a parameter changes.
+    kernel and applies its activation. Inputs are standard Gaussian vectors;
+    outputs are one regression target (the default), several (``n_targets``),
+    or class labels (``labels``). The network is planted the first time it is
+    needed, from ``random_state``, and kept until a parameter changes.
 
     Parameters
     ----------
@@ -61,9 +51,9 @@ class PlantedCNNDataset(BaseEstimator):
         their product.
     activation : str or tuple of str, default="relu"
         Activation of the hidden layers: one name, or one per hidden layer.
-        Names (one definition each, shared with :class:`DeepTDRegressor`):
-        ``"relu"``, ``"leaky_relu"`` (slope 0.01 for negative inputs),
-        ``"tanh"``, ``"sigmoid"``, ``"softplus"``, ``"identity"``.
+        Names (shared with :class:`DeepTDRegressor`): ``"relu"``,
+        ``"leaky_relu"`` (slope 0.01 for negative inputs), ``"tanh"``,
+        ``"sigmoid"``, ``"softplus"``, ``"identity"``.
     output_activation : str, default="identity"
         Activation of the last layer, from the same names.
     rank : int, default=1
@@ -71,23 +61,18 @@ class PlantedCNNDataset(BaseEstimator):
     n_targets : int or None, default=None
         Number of regression targets. ``None`` gives one target and a 1-D ``y``;
         an int ``m`` gives output weights of shape ``(rank, m)`` and ``y`` of
-        shape ``(n_samples, m)`` (also for ``m=1``), target ``t`` being
-        ``sum_j weights_[j, t] * f_j(x)``.
+        shape ``(n_samples, m)`` (also for ``m=1``).
     labels : {None, "logistic", "threshold"}, default=None
         Plant class labels ``0, ..., n_classes - 1`` instead of regression
-        targets. ``"logistic"``: drawn from ``P(y = c | x)``, the sigmoid (two
-        classes) or softmax of the standardised output divided by
-        ``temperature`` (see :meth:`predict_proba`). ``"threshold"``: the most
-        probable class of those probabilities, without randomness (see
-        Notes).
+        targets. ``"logistic"``: drawn from the probabilities of
+        :meth:`predict_proba`. ``"threshold"``: the most probable class of
+        those probabilities, without randomness (see Notes).
     n_classes : int, default=2
         Number of classes, at least 2; only with ``labels``.
     temperature : float, default=0.15
         Temperature of logistic labels, relative to the standardised output:
-        lower is less noisy. The default gives a Bayes accuracy of about 0.90
-        for two classes of a (8, 8, 8) ReLU network of rank 1 (see Notes and
-        `bayes_accuracy_`). Threshold labels of two classes ignore it; those
-        of more classes use it to balance the classes.
+        lower is less noisy (see Notes). Threshold labels of two classes
+        ignore it; those of more classes use it to balance the classes.
     noise : float, default=0.0
         Standard deviation of additive Gaussian label noise, as a fraction of
         the standard deviation of the noiseless labels (of each target's).
@@ -102,25 +87,20 @@ class PlantedCNNDataset(BaseEstimator):
         Planted kernels, input layer first, each row of unit norm.
     weights_ : ndarray of shape (rank,), (rank, n_targets) or (rank, n_classes)
         Output weights. One target, or two classes: 1.0 for ``rank=1``, else
-        drawn uniformly from [0.5, 1.5]. Several targets, or more than two
-        classes: magnitudes drawn uniformly from [0.5, 1.5], each with an
-        independent random sign, so that every target (class) depends on
-        every branch.
+        uniform on [0.5, 1.5]. Several targets, or more classes: magnitudes
+        uniform on [0.5, 1.5], each with an independent random sign.
     n_features_ : int
         Number of input features, ``prod(kernel_sizes)``.
     label_std_ : float or ndarray of shape (n_targets,) or (n_classes,)
-        Standard deviation of the noiseless outputs
-        ``forward(X) @ weights_`` (of each column), estimated on the probe
-        inputs; ``noise`` is relative to it.
+        Standard deviation of the noiseless outputs ``forward(X) @ weights_``
+        (of each column) on the probe inputs; ``noise`` is relative to it.
     decision_offset_ : float or ndarray of shape (n_classes,)
-        Label datasets: the offset of the standardised output (see
-        :meth:`decision_function`).
+        Label datasets: the offset of the standardised output.
     decision_scale_ : float
         Label datasets: the scale of the standardised output.
     bayes_accuracy_ : float
         Label datasets: the accuracy of the Bayes classifier (:meth:`predict`)
-        on the labels, estimated on the 1000 probe inputs: the mean of the
-        largest class probability (1.0 for threshold labels).
+        on the 1000 probe inputs, the mean of the largest class probability.
 
     See Also
     --------
@@ -130,77 +110,40 @@ class PlantedCNNDataset(BaseEstimator):
 
     Notes
     -----
-    Kernels have independent standard Gaussian entries, normalised to unit
-    norm, and only operational networks are kept, as in the paper's
-    experiments: the law is that of Gaussian kernels conditioned on the
-    network being operational. A planted network is never dead: the candidate
-    is evaluated on 1000 Gaussian probe inputs, and it is redrawn (from the
-    same random stream, so deterministically) unless every branch's noiseless
-    output has non-zero variance on the probe inputs and the noiseless labels
-    (each target, each class's logits) are non-zero on at least half of them
-    (the "operational" rule of the paper, which only bites when the output
-    layer can return exact zeros, e.g. ReLU). A kernel that kills its branch
-    whatever the others are (a ReLU layer's kernel without a positive entry,
-    fed by ReLU, sigmoid or softplus outputs) is redrawn on its own at once:
-    the same conditional law, since such a network is always rejected, but
-    without the ``(4/3)^(D-2)`` expected draws that deep ReLU networks with
-    kernels of size 2 would take (about 42 at D = 15).
-    After 100 failed draws a ``ValueError`` is raised.
+    Kernels are Gaussian, normalised to unit norm, conditioned on the network
+    being operational on 1000 Gaussian probe inputs (see the
+    :ref:`User Guide <planted>`); after 100 failed draws a ``ValueError``
+    is raised.
 
-    Two classes are planted on the network of the regression dataset with the
-    same parameters (the same kernels and weights), whose output ``f`` is
-    standardised on the probe inputs: ``z = (f - median) / std``, centred at
-    the median so that the classes are balanced, ``P(y = 1 | x) =
-    sigmoid(z / temperature)`` and threshold labels are ``1{z > 0}``. A ReLU
-    network may output exactly zero on a fraction of the inputs (up to half);
-    where that makes the median zero, those inputs have ``z = 0``: a fair
-    coin (logistic) or class 0 (threshold).
+    Two classes share the regression network of the same parameters; its
+    output ``f`` is standardised on the probe inputs, ``z = (f - median) /
+    std``, so that the classes are balanced: ``P(y = 1 | x) = sigmoid(z /
+    temperature)``, and threshold labels are ``1{z > 0}``. Where a ReLU
+    network's zero outputs make the median zero, those inputs have ``z = 0``:
+    a fair coin (logistic) or class 0 (threshold). More classes have their own
+    output weights and logits ``z``, scaled so that the difference of two
+    classes' logits has unit variance on the probes (averaged over pairs),
+    offset so that every class has mean probability ``1 / n_classes`` there
+    under ``softmax(z / T)``, ``T = max(temperature, 0.01)``; threshold
+    labels ``argmax z`` are then roughly balanced.
 
-    More classes have their own output weights, and logits
-    ``z = (forward(x) @ weights_ - decision_offset_) / decision_scale_``:
-    the scale makes the difference of two classes' logits of unit variance on
-    the probe inputs (averaged over pairs of classes, as ``z`` for two
-    classes), and the offsets give every class a mean probability of exactly
-    ``1 / n_classes`` on the probe inputs under ``softmax(z / T)`` with
-    ``T = max(temperature, 0.01)``. Threshold labels ``argmax z`` are then
-    balanced roughly (the more so as the temperature is lower); with one
-    branch, classes whose weights are close are hard to tell apart.
-
-    Bayes accuracy of two logistic classes of (8, 8, 8) ReLU networks of
-    rank 1 (``random_state`` 0 to 19, 200,000 Gaussian inputs each): at the
-    default temperature 0.15, median 0.904, between 0.895 and 0.92 for 16 of
-    the 20, 0.88, 0.85 and 0.73 twice for the others (the last two output
-    exact zeros on 42% of the inputs). Median 0.934 at temperature 0.1, 0.877
-    at 0.2, 0.67 at 1 (``random_state`` 0 to 9). More classes are harder at
-    the same temperature: three classes at 0.15, median 0.69 with one branch,
-    0.83 with three (``random_state`` 0 to 9). `bayes_accuracy_` estimates it
-    for any dataset, within 0.01 of those figures.
+    Bayes accuracy of two logistic classes of (8, 8, 8) ReLU networks of rank
+    1 (``random_state`` 0 to 19, 200,000 inputs each): median 0.904 at the
+    default temperature (0.895 to 0.92 for 16 of the 20), 0.934 at 0.1, 0.877
+    at 0.2, 0.67 at 1. Three classes at 0.15: median 0.69 with one branch,
+    0.83 with three. `bayes_accuracy_` estimates it within 0.01.
 
     Examples
     --------
     >>> from sklearn_deeptd import PlantedCNNDataset
     >>> planted = PlantedCNNDataset(kernel_sizes=(4, 4, 4), random_state=0)
     >>> X, y = planted.sample(100)
-    >>> X.shape, y.shape
-    ((100, 64), (100,))
-    >>> [kernel.shape for kernel in planted.kernels_]
-    [(1, 4), (1, 4), (1, 4)]
-
-    Several targets over two shared branches:
-
+    >>> X.shape, y.shape, [kernel.shape for kernel in planted.kernels_]
+    ((100, 64), (100,), [(1, 4), (1, 4), (1, 4)])
     >>> targets = PlantedCNNDataset((4, 4), rank=2, n_targets=3, random_state=0)
     >>> X, Y = targets.sample(100)
     >>> Y.shape, targets.weights_.shape, targets.label_std_.shape
     ((100, 3), (2, 3), (3,))
-
-    Binary labels, and three classes:
-
-    >>> binary = PlantedCNNDataset((4, 4), labels="logistic", random_state=0)
-    >>> X, y = binary.sample(1000)
-    >>> sorted(set(y.tolist()))
-    [0, 1]
-    >>> bool(0.8 < binary.bayes_accuracy_ <= 1.0)
-    True
     >>> classes = PlantedCNNDataset(
     ...     (4, 4), rank=2, labels="threshold", n_classes=3, random_state=0
     ... )
@@ -373,10 +316,9 @@ class PlantedCNNDataset(BaseEstimator):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Regression targets ``f(X)``, without label noise. Label datasets:
-            the most probable class (the Bayes classifier, whose accuracy is
-            `bayes_accuracy_`; the labels themselves for threshold labels),
-            ``1{z > 0}`` or ``argmax z`` with ``z`` the
-            :meth:`decision_function`.
+            the most probable class, ``1{z > 0}`` or ``argmax z`` with ``z``
+            the :meth:`decision_function` (the labels themselves for
+            threshold labels).
         """
         network = self._network()
         outputs = self._outputs_of(X, network)
@@ -397,8 +339,7 @@ class PlantedCNNDataset(BaseEstimator):
         z : ndarray of shape (n_samples,) or (n_samples, n_classes)
             ``(forward(X) @ weights_ - decision_offset_) / decision_scale_``:
             one value a row for two classes (class 1 when positive), one logit
-            a class for more. The class probabilities of logistic labels are
-            ``sigmoid(z / temperature)`` or ``softmax(z / temperature)``.
+            a class for more.
 
         Raises
         ------
@@ -446,17 +387,14 @@ class PlantedCNNDataset(BaseEstimator):
             successive calls give fresh samples (reproducibly when the
             dataset's ``random_state`` is an int).
         as_frame : bool, default=False
-            Return a pandas DataFrame with columns ``x0, x1, ...`` and a Series
-            named ``"y"`` (a DataFrame with columns ``y0, y1, ...`` for
-            ``n_targets`` targets).
+            Return a DataFrame with columns ``x0, x1, ...`` and a Series named
+            ``"y"`` (a DataFrame with columns ``y0, y1, ...`` for targets).
         chunks : int or tuple of int, default=None
-            Return lazy ``dask.array`` arrays (needs the ``dask`` extra) with
-            row chunks of this many rows (or these sizes), each generated, where
-            it is computed, from its own seed: one integer drawn from
-            ``random_state`` (or the dataset's stream) combined with the
-            chunk's index. The same call with the same seed gives the same
-            data, and a 10^8-row problem never exists on one machine. The rows
-            differ from those of the in-memory call with the same seed.
+            Return lazy ``dask.array`` arrays (needs the ``dask`` extra) of row
+            chunks of this many rows (or these sizes), each drawn where it is
+            computed from its own seed: one integer drawn from
+            ``random_state`` (or the dataset's stream) and the chunk's index.
+            The rows differ from those of the in-memory call.
 
         Returns
         -------
@@ -467,7 +405,11 @@ DataFrame or dask array
             Labels ``f(X)`` plus noise (float), or class labels
             ``0, ..., n_classes - 1`` (int64) for label datasets.
         """
-        n_samples = _check_n_samples(n_samples)
+        validate_parameter_constraints(
+            {"n_samples": [positive_int()]},
+            {"n_samples": n_samples},
+            caller_name=f"{type(self).__name__}.sample",
+        )
         planted = self._planted()
         rng = (
             planted.stream if random_state is None else check_random_state(random_state)
@@ -511,25 +453,21 @@ def make_planted_cnn(
     rank : int, default=1
         Number of branches.
     n_targets : int or None, default=None
-        Number of regression targets: ``None`` for one target and a 1-D ``y``,
-        an int for ``y`` of shape ``(n_samples, n_targets)``.
+        Number of regression targets, ``None`` for a 1-D ``y``.
     labels : {None, "logistic", "threshold"}, default=None
-        Plant class labels instead of regression targets (see
-        :class:`PlantedCNNDataset`).
+        Plant class labels instead of regression targets.
     n_classes : int, default=2
         Number of classes of a label problem.
     temperature : float, default=0.15
         Temperature of logistic labels, relative to the standardised output.
     noise : float, default=0.0
-        Standard deviation of the label noise, relative to that of the labels
-        (regression targets only).
+        Label noise of regression targets, relative to their std.
     random_state : int, RandomState instance or None, default=None
         Draws the network and the samples.
     return_kernels : bool, default=False
         Also return the planted kernels.
     as_frame : bool, default=False
-        Return X as a DataFrame and y as a Series (a DataFrame for several
-        targets).
+        Return X as a DataFrame and y as a Series (or DataFrame).
 
     Returns
     -------
@@ -539,8 +477,7 @@ def make_planted_cnn(
 DataFrame
         Targets, or class labels ``0, ..., n_classes - 1``.
     kernels : list of ndarray of shape (rank, d_l)
-        The planted kernels, input layer first; only with
-        ``return_kernels=True``.
+        The planted kernels, only with ``return_kernels=True``.
 
     See Also
     --------

@@ -128,10 +128,10 @@ def test_invalid_parameters(params, message):
 
 def test_invalid_sample_and_predict_arguments():
     planted = PlantedCNNDataset((2, 2), random_state=0)
-    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
-        planted.sample(0)
-    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
-        planted.sample(2.5)
+    message = "'n_samples' parameter of PlantedCNNDataset.sample must be an int"
+    for n_samples in (0, 2.5, True):
+        with pytest.raises(ValueError, match=message):
+            planted.sample(n_samples)
     with pytest.raises(ValueError, match="X has 3 features, but the planted network"):
         planted.predict(np.zeros((2, 3)))
 
