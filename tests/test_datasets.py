@@ -5,8 +5,17 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-import sklearn_deeptd._datasets as datasets
 from sklearn_deeptd import PlantedCNNDataset, kernel_correlation, make_planted_cnn
+from sklearn_deeptd._activations import resolve_activations
+from sklearn_deeptd._network import forward
+
+
+def _branches(planted, X):
+    """The outputs of the planted branches on ``X``, before the weights."""
+    activations = resolve_activations(
+        planted.activation, planted.output_activation, len(planted.kernel_sizes)
+    )
+    return forward(X, planted.kernels_, activations)
 
 
 def test_parameters_repr_and_clone():
@@ -81,7 +90,7 @@ def test_planted_networks_are_operational(seed):
         (2, 2, 2), output_activation="relu", rank=2, random_state=seed
     )
     X, _ = planted.sample(4000, random_state=seed)
-    branches = datasets.forward(X, planted.kernels_, planted._network()["activations"])
+    branches = _branches(planted, X)
     assert np.all(np.std(branches, axis=0) > 0)
     assert np.mean(branches @ planted.weights_ != 0) > 0.45
 
@@ -97,36 +106,19 @@ def test_deep_relu_networks_are_planted_without_kernels_that_kill_them():
     assert np.mean(y != 0) >= 0.45
 
 
-def test_operational_rule():
-    one = np.ones(1)
-    assert datasets._is_operational(np.array([[1.0], [2.0], [0.0]]), one)
-    assert not datasets._is_operational(np.array([[1.0], [0.0], [0.0]]), one)
-    # A constant branch is dead, even when the labels vary.
-    two = np.ones(2)
-    assert not datasets._is_operational(np.array([[1.0, 1.0], [2.0, 1.0]]), two)
-    # Several targets: each must be non-zero on half of the inputs.
-    branches = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]])
-    assert datasets._is_operational(branches, np.ones((2, 2)))
-    assert not datasets._is_operational(branches, np.eye(2))
-
-
-def test_dead_network_is_redrawn_until_the_limit(monkeypatch):
-    monkeypatch.setattr(datasets, "_is_operational", lambda outputs, weights: False)
-    with pytest.raises(ValueError, match="Could not plant an operational network"):
-        PlantedCNNDataset(random_state=0).sample(5)
-
-
 @pytest.mark.parametrize(
     "params, message",
     [
         ({"kernel_sizes": (4, 0)}, "kernel_sizes must be positive"),
         ({"kernel_sizes": (4, -2)}, "kernel_sizes must be positive"),
         ({"kernel_sizes": (4, 2.0)}, "only integers"),
-        ({"activation": "swish"}, "Unknown activation 'swish'"),
+        ({"activation": "swish"}, "'activation' parameter of PlantedCNNDataset"),
         ({"activation": ("relu", "tanh", "relu")}, "has 3 entries"),
-        ({"rank": 0}, "rank must be a positive integer"),
-        ({"noise": -0.1}, "noise must be a finite number >= 0"),
-        ({"noise": np.nan}, "noise must be a finite number >= 0"),
+        ({"rank": 0}, "'rank' parameter of PlantedCNNDataset must be an int"),
+        ({"rank": True}, "'rank' parameter of PlantedCNNDataset must be an int"),
+        ({"noise": -0.1}, "'noise' parameter of PlantedCNNDataset must be a float"),
+        ({"noise": np.nan}, "'noise' parameter of PlantedCNNDataset must be a float"),
+        ({"noise": np.inf}, "'noise' parameter of PlantedCNNDataset must be a float"),
     ],
 )
 def test_invalid_parameters(params, message):
@@ -136,10 +128,10 @@ def test_invalid_parameters(params, message):
 
 def test_invalid_sample_and_predict_arguments():
     planted = PlantedCNNDataset((2, 2), random_state=0)
-    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
-        planted.sample(0)
-    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
-        planted.sample(2.5)
+    message = "'n_samples' parameter of PlantedCNNDataset.sample must be an int"
+    for n_samples in (0, 2.5, True):
+        with pytest.raises(ValueError, match=message):
+            planted.sample(n_samples)
     with pytest.raises(ValueError, match="X has 3 features, but the planted network"):
         planted.predict(np.zeros((2, 3)))
 
@@ -228,7 +220,7 @@ def test_several_targets_share_the_branches():
     assert np.all((np.abs(weights) >= 0.5) & (np.abs(weights) <= 1.5))
     X, Y = planted.sample(50)
     assert Y.shape == (50, 3) and Y.dtype == np.float64
-    branches = datasets.forward(X, planted.kernels_, planted._network()["activations"])
+    branches = _branches(planted, X)
     np.testing.assert_allclose(Y, branches @ weights)
     np.testing.assert_allclose(planted.predict(X), Y)
     assert planted.label_std_.shape == (3,)
@@ -326,7 +318,7 @@ def test_multiclass_logistic_labels(rank):
     X, y = planted.sample(20000, random_state=1)
     assert y.dtype == np.int64 and set(np.unique(y)) == {0, 1, 2}
     z = planted.decision_function(X)
-    branches = datasets.forward(X, planted.kernels_, planted._network()["activations"])
+    branches = _branches(planted, X)
     np.testing.assert_allclose(
         z,
         (branches @ planted.weights_ - planted.decision_offset_)
@@ -380,35 +372,6 @@ def test_lower_temperature_gives_less_noisy_labels():
         for t in (1.0, 0.15, 0.001)
     ]
     assert 1 / 3 < multiclass[0] < multiclass[1] < multiclass[2] <= 1.0
-
-
-@pytest.mark.parametrize("temperature", [1.0, 0.15, 0.01])
-def test_balanced_offsets(temperature):
-    rng = np.random.RandomState(0)
-    # Classes far apart in their mean logits, one of them rarely on top.
-    logits = rng.standard_normal((500, 4)) * [1.0, 0.5, 2.0, 0.1] + [0, 9, -6, 3]
-    offsets = datasets._balanced_offsets(logits, temperature)
-    assert offsets.sum() == pytest.approx(0.0, abs=1e-9)
-    probabilities = datasets.softmax((logits - offsets) / temperature, axis=1)
-    np.testing.assert_allclose(probabilities.mean(axis=0), 0.25, rtol=1e-8)
-
-
-def test_balanced_offsets_where_newton_steps_stall(monkeypatch):
-    # One branch, 30 rows, classes' mean logits far apart: some Newton step
-    # fails to descend and the fixed-point step takes over.
-    rng = np.random.RandomState(135)
-    logits = rng.standard_normal((30, 1)) * rng.standard_normal(4)
-    logits += 50 * rng.standard_normal(4)
-    logits /= datasets._pairwise_scale(logits)
-    calls = []
-    log_softmax = datasets.log_softmax
-    monkeypatch.setattr(
-        datasets, "log_softmax", lambda *a, **k: calls.append(1) or log_softmax(*a, **k)
-    )
-    offsets = datasets._balanced_offsets(logits, 0.15)
-    assert calls
-    probabilities = datasets.softmax((logits - offsets) / 0.15, axis=1)
-    np.testing.assert_allclose(probabilities.mean(axis=0), 0.25, rtol=1e-8)
 
 
 def test_regression_datasets_have_no_label_attributes():
@@ -476,16 +439,16 @@ def test_lazy_sample_of_targets_and_labels(params, shape, dtype):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"n_targets": 0}, "n_targets must be None or a positive integer"),
-        ({"n_targets": 1.5}, "n_targets must be None or a positive integer"),
-        ({"n_targets": True}, "n_targets must be None or a positive integer"),
-        ({"labels": "softmax"}, "labels must be None, 'logistic' or 'threshold'"),
-        ({"labels": 1}, "labels must be None, 'logistic' or 'threshold'"),
-        ({"labels": "logistic", "n_classes": 1}, "n_classes must be an integer >= 2"),
-        ({"labels": "logistic", "n_classes": 2.0}, "n_classes must be an integer"),
-        ({"labels": "logistic", "temperature": 0}, "temperature must be a finite"),
-        ({"labels": "logistic", "temperature": -1.0}, "temperature must be a finite"),
-        ({"labels": "logistic", "temperature": np.inf}, "temperature must be"),
+        ({"n_targets": 0}, "'n_targets' parameter of PlantedCNNDataset"),
+        ({"n_targets": 1.5}, "'n_targets' parameter of PlantedCNNDataset"),
+        ({"n_targets": True}, "'n_targets' parameter of PlantedCNNDataset"),
+        ({"labels": "softmax"}, "'labels' parameter of PlantedCNNDataset"),
+        ({"labels": 1}, "'labels' parameter of PlantedCNNDataset"),
+        ({"labels": "logistic", "n_classes": 1}, "'n_classes' parameter of"),
+        ({"labels": "logistic", "n_classes": 2.0}, "'n_classes' parameter of"),
+        ({"labels": "logistic", "temperature": 0}, "'temperature' parameter of"),
+        ({"labels": "logistic", "temperature": -1.0}, "'temperature' parameter of"),
+        ({"labels": "logistic", "temperature": np.inf}, "'temperature' parameter"),
         ({"n_classes": 3}, "n_classes=3 needs labels="),
         ({"labels": "logistic", "n_targets": 2}, "cannot be combined with n_targets"),
         ({"labels": "threshold", "noise": 0.1}, "cannot be combined with noise"),
