@@ -14,7 +14,7 @@ import numpy as np
 
 from . import DeepTDClassifier, DeepTDRegressor, PlantedCNNDataset, kernel_correlation
 from ._activations import ACTIVATIONS, resolve_activations
-from ._datasets import DEFAULT_TEMPERATURE, LABELS
+from ._planting import DEFAULT_TEMPERATURE, LABELS
 
 N_TEST = 2000
 # Default training samples per weight (sum of the kernel sizes): a 0/1 label

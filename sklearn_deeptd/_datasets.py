@@ -5,23 +5,13 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import (
-    StrOptions,
-    validate_parameter_constraints,
-)
+from sklearn.utils import check_random_state
 
-from ._activations import ACTIVATIONS, resolve_activations
-from ._kernel_sizes import check_kernel_sizes
-from ._network import forward
+from ._activations import ACTIVATIONS
 from ._planted_rows import as_frames, draw_rows, lazy_rows
-from ._planting import bayes_labels, plant_network
+from ._planting import DEFAULT_TEMPERATURE, LABELS, bayes_labels, plant_network_of
+from ._sklearn_compat import StrOptions, validate_parameter_constraints
 from ._validation import StrictInterval, positive_int
-
-# The ways labels follow the standardised output; the default temperature
-# gives binary labels a Bayes accuracy of about 0.90 (see the class Notes).
-LABELS = ("logistic", "threshold")
-DEFAULT_TEMPERATURE = 0.15
 
 
 class _Planted(NamedTuple):
@@ -35,14 +25,12 @@ class _Planted(NamedTuple):
 class PlantedCNNDataset(BaseEstimator):
     """A planted convolutional network on non-overlapping patches, with Gaussian inputs.
 
-    The network is the model :class:`DeepTDRegressor` fits:
-    ``f(x) = sum_j weights_[j] * f_j(x)``, where each branch ``f_j`` has one
-    kernel per layer; layer ``l`` cuts its input into consecutive blocks of
-    ``kernel_sizes[l]`` entries, takes the inner product of each block with the
-    kernel and applies its activation. Inputs are standard Gaussian vectors;
-    outputs are one regression target (the default), several (``n_targets``),
-    or class labels (``labels``). The network is planted the first time it is
-    needed, from ``random_state``, and kept until a parameter changes.
+    The network is the model :class:`DeepTDRegressor` fits,
+    ``f(x) = sum_j weights_[j] * f_j(x)`` with one kernel per layer and
+    branch ``f_j``. Inputs are standard Gaussian vectors; outputs are one
+    regression target (the default), several (``n_targets``), or class labels
+    (``labels``). The network is planted the first time it is needed, from
+    ``random_state``, and kept until a parameter changes.
 
     Parameters
     ----------
@@ -50,10 +38,8 @@ class PlantedCNNDataset(BaseEstimator):
         Kernel size of each layer, input layer first. The number of features is
         their product.
     activation : str or tuple of str, default="relu"
-        Activation of the hidden layers: one name, or one per hidden layer.
-        Names (shared with :class:`DeepTDRegressor`): ``"relu"``,
-        ``"leaky_relu"`` (slope 0.01 for negative inputs), ``"tanh"``,
-        ``"sigmoid"``, ``"softplus"``, ``"identity"``.
+        Activation of the hidden layers: one name, or one per hidden layer,
+        from the names :class:`DeepTDRegressor` takes.
     output_activation : str, default="identity"
         Activation of the last layer, from the same names.
     rank : int, default=1
@@ -86,9 +72,7 @@ class PlantedCNNDataset(BaseEstimator):
     kernels_ : list of ndarray of shape (rank, d_l)
         Planted kernels, input layer first, each row of unit norm.
     weights_ : ndarray of shape (rank,), (rank, n_targets) or (rank, n_classes)
-        Output weights. One target, or two classes: 1.0 for ``rank=1``, else
-        uniform on [0.5, 1.5]. Several targets, or more classes: magnitudes
-        uniform on [0.5, 1.5], each with an independent random sign.
+        Output weights (their law is in the :ref:`User Guide <planted>`).
     n_features_ : int
         Number of input features, ``prod(kernel_sizes)``.
     label_std_ : float or ndarray of shape (n_targets,) or (n_classes,)
@@ -111,27 +95,10 @@ class PlantedCNNDataset(BaseEstimator):
     Notes
     -----
     Kernels are Gaussian, normalised to unit norm, conditioned on the network
-    being operational on 1000 Gaussian probe inputs (see the
-    :ref:`User Guide <planted>`); after 100 failed draws a ``ValueError``
-    is raised.
-
-    Two classes share the regression network of the same parameters; its
-    output ``f`` is standardised on the probe inputs, ``z = (f - median) /
-    std``, so that the classes are balanced: ``P(y = 1 | x) = sigmoid(z /
-    temperature)``, and threshold labels are ``1{z > 0}``. Where a ReLU
-    network's zero outputs make the median zero, those inputs have ``z = 0``:
-    a fair coin (logistic) or class 0 (threshold). More classes have their own
-    output weights and logits ``z``, scaled so that the difference of two
-    classes' logits has unit variance on the probes (averaged over pairs),
-    offset so that every class has mean probability ``1 / n_classes`` there
-    under ``softmax(z / T)``, ``T = max(temperature, 0.01)``; threshold
-    labels ``argmax z`` are then roughly balanced.
-
-    Bayes accuracy of two logistic classes of (8, 8, 8) ReLU networks of rank
-    1 (``random_state`` 0 to 19, 200,000 inputs each): median 0.904 at the
-    default temperature (0.895 to 0.92 for 16 of the 20), 0.934 at 0.1, 0.877
-    at 0.2, 0.67 at 1. Three classes at 0.15: median 0.69 with one branch,
-    0.83 with three. `bayes_accuracy_` estimates it within 0.01.
+    being operational on 1000 Gaussian probe inputs; after 100 failed draws a
+    ``ValueError`` is raised. Labels follow the output standardised on the
+    probes, balanced between the classes. The :ref:`User Guide <planted>`
+    gives the whole law, and the Bayes accuracy it leads to.
 
     Examples
     --------
@@ -140,16 +107,6 @@ class PlantedCNNDataset(BaseEstimator):
     >>> X, y = planted.sample(100)
     >>> X.shape, y.shape, [kernel.shape for kernel in planted.kernels_]
     ((100, 64), (100,), [(1, 4), (1, 4), (1, 4)])
-    >>> targets = PlantedCNNDataset((4, 4), rank=2, n_targets=3, random_state=0)
-    >>> X, Y = targets.sample(100)
-    >>> Y.shape, targets.weights_.shape, targets.label_std_.shape
-    ((100, 3), (2, 3), (3,))
-    >>> classes = PlantedCNNDataset(
-    ...     (4, 4), rank=2, labels="threshold", n_classes=3, random_state=0
-    ... )
-    >>> X, y = classes.sample(6)
-    >>> bool((classes.predict(X) == y).all()), classes.predict_proba(X).shape
-    (True, (6, 3))
     """
 
     _parameter_constraints: dict = {
@@ -192,33 +149,12 @@ class PlantedCNNDataset(BaseEstimator):
 
     def _parameter_key(self):
         # Identity for objects (a RandomState), value for everything else.
-        key = []
-        for name, value in sorted(self.get_params().items()):
-            if isinstance(value, list):
-                value = tuple(value)
-            hashable = value is None or isinstance(value, (str, Real, tuple))
-            key.append((name, value if hashable else id(value)))
-        return tuple(key)
-
-    def _check_combinations(self):
-        labels = self.labels
-        if labels is None and self.n_classes != 2:
-            raise ValueError(
-                f"n_classes={self.n_classes} needs labels='logistic' or "
-                "'threshold'; without labels the dataset plants regression targets."
-            )
-        if labels is not None and self.n_targets is not None:
-            raise ValueError(
-                f"labels={labels!r} cannot be combined with "
-                f"n_targets={self.n_targets}: a label dataset has one label per "
-                "sample (n_classes sets the number of classes)."
-            )
-        if labels is not None and self.noise > 0:
-            raise ValueError(
-                f"labels={labels!r} cannot be combined with noise={self.noise}: "
-                "noise is for regression targets; logistic labels are as noisy "
-                "as temperature makes them."
-            )
+        params = sorted(self.get_params().items())
+        values = [tuple(v) if isinstance(v, list) else v for _, v in params]
+        return tuple(
+            (name, v if v is None or isinstance(v, (str, Real, tuple)) else id(v))
+            for (name, _), v in zip(params, values)
+        )
 
     def _planted(self):
         key = self._parameter_key()
@@ -226,83 +162,47 @@ class PlantedCNNDataset(BaseEstimator):
         if cached is not None and cached.key == key:
             return cached
         self._validate_params()
-        kernel_sizes = check_kernel_sizes(self.kernel_sizes, None)
-        activations = resolve_activations(
-            self.activation, self.output_activation, len(kernel_sizes)
-        )
-        self._check_combinations()
         rng = check_random_state(self.random_state)
-        network = plant_network(
-            kernel_sizes,
-            activations,
-            int(self.rank),
-            rng,
-            n_targets=None if self.n_targets is None else int(self.n_targets),
-            labels=self.labels,
-            n_classes=int(self.n_classes),
-            temperature=float(self.temperature),
-            noise=float(self.noise),
-        )
+        network = plant_network_of(self.get_params(), rng)
         self._planted_cache = _Planted(key, network, rng)
         return self._planted_cache
-
-    def _network(self):
-        return self._planted().network
-
-    def _label_network(self, what):
-        network = self._network()
-        if network.labels is None:
-            raise AttributeError(
-                f"{what} is only defined for label datasets (labels='logistic' "
-                "or 'threshold'); this one plants regression targets."
-            )
-        return network
 
     @property
     def kernels_(self):
         """Planted kernels, input layer first, one row per branch."""
-        return [kernel.copy() for kernel in self._network().kernels]
+        return [kernel.copy() for kernel in self._planted().network.kernels]
 
     @property
     def weights_(self):
         """Output weights of the planted network, one column per target or class."""
-        return self._network().weights.copy()
+        return self._planted().network.weights.copy()
 
     @property
     def n_features_(self):
         """Number of input features, the product of the kernel sizes."""
-        return self._network().n_features
+        return self._planted().network.n_features
 
     @property
     def label_std_(self):
         """Standard deviation of the noiseless outputs on the probe inputs."""
-        label_std = self._network().label_std
+        label_std = self._planted().network.label_std
         return label_std if isinstance(label_std, float) else label_std.copy()
 
     @property
     def decision_offset_(self):
         """Offset of the standardised output of a label dataset."""
-        offset = self._label_network("decision_offset_").offset
+        offset = self._planted().network.with_labels("decision_offset_").offset
         return offset if isinstance(offset, float) else offset.copy()
 
     @property
     def decision_scale_(self):
         """Scale of the standardised output of a label dataset."""
-        return self._label_network("decision_scale_").scale
+        return self._planted().network.with_labels("decision_scale_").scale
 
     @property
     def bayes_accuracy_(self):
         """Bayes accuracy of a label dataset, estimated on the probe inputs."""
-        return self._label_network("bayes_accuracy_").bayes_accuracy
-
-    def _outputs_of(self, X, network):
-        X = check_array(X, dtype=np.float64, order="C")
-        if X.shape[1] != network.n_features:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but the planted network takes "
-                f"{network.n_features}."
-            )
-        return forward(X, network.kernels, network.activations) @ network.weights
+        return self._planted().network.with_labels("bayes_accuracy_").bayes_accuracy
 
     def predict(self, X):
         """Noiseless output of the planted network, or its most probable class.
@@ -315,13 +215,11 @@ class PlantedCNNDataset(BaseEstimator):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Regression targets ``f(X)``, without label noise. Label datasets:
-            the most probable class, ``1{z > 0}`` or ``argmax z`` with ``z``
-            the :meth:`decision_function` (the labels themselves for
-            threshold labels).
+            Regression targets ``f(X)`` without noise, or the most probable
+            class of a label dataset.
         """
-        network = self._network()
-        outputs = self._outputs_of(X, network)
+        network = self._planted().network
+        outputs = network.outputs(X)
         if network.labels is None:
             return outputs
         return bayes_labels(network.decision(outputs))
@@ -337,17 +235,11 @@ class PlantedCNNDataset(BaseEstimator):
         Returns
         -------
         z : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            ``(forward(X) @ weights_ - decision_offset_) / decision_scale_``:
-            one value a row for two classes (class 1 when positive), one logit
-            a class for more.
-
-        Raises
-        ------
-        AttributeError
-            On a regression dataset (``labels=None``).
+            ``(forward(X) @ weights_ - decision_offset_) / decision_scale_``,
+            one value a row for two classes, one logit a class for more.
         """
-        network = self._label_network("decision_function")
-        return network.decision(self._outputs_of(X, network))
+        network = self._planted().network.with_labels("decision_function")
+        return network.decision(network.outputs(X))
 
     def predict_proba(self, X):
         """Class probabilities ``P(y = c | x)`` of a label dataset.
@@ -360,20 +252,12 @@ class PlantedCNNDataset(BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Logistic labels: ``[1 - p, p]`` with ``p = sigmoid(z / temperature)``
-            for two classes, ``softmax(z / temperature)`` for more, ``z`` being
-            the :meth:`decision_function`. Threshold labels: 1 for the
-            label's class, 0 for the others.
-
-        Raises
-        ------
-        AttributeError
-            On a regression dataset (``labels=None``).
+            The sigmoid or softmax of ``z / temperature`` (``z`` the
+            :meth:`decision_function`) for logistic labels; 1 for the label's
+            class and 0 for the others for threshold labels.
         """
-        network = self._label_network("predict_proba")
-        return network.class_probabilities(
-            network.decision(self._outputs_of(X, network))
-        )
+        network = self._planted().network.with_labels("predict_proba")
+        return network.class_probabilities(network.decision(network.outputs(X)))
 
     def sample(self, n_samples, *, random_state=None, as_frame=False, chunks=None):
         """Draw Gaussian inputs and their labels.
@@ -390,11 +274,10 @@ class PlantedCNNDataset(BaseEstimator):
             Return a DataFrame with columns ``x0, x1, ...`` and a Series named
             ``"y"`` (a DataFrame with columns ``y0, y1, ...`` for targets).
         chunks : int or tuple of int, default=None
-            Return lazy ``dask.array`` arrays (needs the ``dask`` extra) of row
-            chunks of this many rows (or these sizes), each drawn where it is
-            computed from its own seed: one integer drawn from
-            ``random_state`` (or the dataset's stream) and the chunk's index.
-            The rows differ from those of the in-memory call.
+            Return lazy ``dask.array`` arrays (``dask`` extra) of row chunks
+            of this many rows (or these sizes), each drawn where it is computed
+            from one integer drawn from ``random_state`` (or the dataset's
+            stream) and its index: other rows than the in-memory call's.
 
         Returns
         -------
@@ -439,8 +322,8 @@ def make_planted_cnn(
 ):
     """Generate a regression or classification problem from a planted network.
 
-    One call to :class:`PlantedCNNDataset` then :meth:`PlantedCNNDataset.sample`,
-    both drawn from ``random_state``; the output layer is the identity.
+    :class:`PlantedCNNDataset` and its :meth:`~PlantedCNNDataset.sample` in one
+    call, drawn from ``random_state``; the output layer is the identity.
 
     Parameters
     ----------

@@ -9,9 +9,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import expit, softmax
+from sklearn.utils import check_array
 
+from ._activations import resolve_activations
+from ._kernel_sizes import check_kernel_sizes
 from ._label_balance import MIN_BALANCE_TEMPERATURE, balanced_offsets, pairwise_scale
 from ._network import forward
+
+# The ways labels follow the standardised output; the default temperature
+# gives binary labels a Bayes accuracy of about 0.90 (see the User Guide).
+LABELS = ("logistic", "threshold")
+DEFAULT_TEMPERATURE = 0.15
 
 # A planted network is checked on this many Gaussian inputs before it is kept,
 # drawn and evaluated this many at a time (memory of about 16 MB at 2^16 features).
@@ -77,6 +85,45 @@ class PlantedNetwork:
     def n_features(self):
         """Number of input features, the product of the kernel sizes."""
         return int(np.prod([kernel.shape[1] for kernel in self.kernels]))
+
+    def with_labels(self, what):
+        """The network itself, refusing ``what`` on regression targets.
+
+        Parameters
+        ----------
+        what : str
+            The attribute or method asked for, named in the error.
+
+        Returns
+        -------
+        network : PlantedNetwork
+        """
+        if self.labels is None:
+            raise AttributeError(
+                f"{what} is only defined for label datasets (labels='logistic' "
+                "or 'threshold'); this one plants regression targets."
+            )
+        return self
+
+    def outputs(self, X):
+        """The noiseless outputs ``forward(X) @ weights`` of inputs ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        outputs : ndarray of shape (n_samples,) or (n_samples, n_columns)
+        """
+        X = check_array(X, dtype=np.float64, order="C")
+        if X.shape[1] != self.n_features:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the planted network takes "
+                f"{self.n_features}."
+            )
+        return forward(X, self.kernels, self.activations) @ self.weights
 
     def decision(self, outputs):
         """The standardised output ``(outputs - offset) / scale``.
@@ -219,6 +266,26 @@ def _with_labels(network, outputs, labels, temperature):
     )
 
 
+def _check_combinations(labels, n_classes, n_targets, noise):
+    if labels is None and n_classes != 2:
+        raise ValueError(
+            f"n_classes={n_classes} needs labels='logistic' or "
+            "'threshold'; without labels the dataset plants regression targets."
+        )
+    if labels is not None and n_targets is not None:
+        raise ValueError(
+            f"labels={labels!r} cannot be combined with "
+            f"n_targets={n_targets}: a label dataset has one label per "
+            "sample (n_classes sets the number of classes)."
+        )
+    if labels is not None and noise > 0:
+        raise ValueError(
+            f"labels={labels!r} cannot be combined with noise={noise}: "
+            "noise is for regression targets; logistic labels are as noisy "
+            "as temperature makes them."
+        )
+
+
 def plant_network(
     kernel_sizes,
     activations,
@@ -264,8 +331,10 @@ def plant_network(
     Raises
     ------
     ValueError
-        When no draw in ``_MAX_REDRAWS`` is operational.
+        When the label and target parameters contradict each other, or no
+        draw in ``_MAX_REDRAWS`` is operational.
     """
+    _check_combinations(labels, n_classes, n_targets, noise)
     # Two classes share the regression network's 1-D weights; more take one
     # column of weights a class.
     n_columns = n_classes if labels is not None and n_classes > 2 else n_targets
@@ -295,3 +364,24 @@ def plant_network(
     if labels is None:
         return network
     return _with_labels(network, outputs, labels, temperature)
+
+
+def plant_network_of(params, rng):
+    """The :class:`PlantedNetwork` of a :class:`PlantedCNNDataset`'s validated
+    parameters (``get_params()``), drawn from ``rng``."""
+    kernel_sizes = check_kernel_sizes(params["kernel_sizes"], None)
+    activations = resolve_activations(
+        params["activation"], params["output_activation"], len(kernel_sizes)
+    )
+    n_targets = params["n_targets"]
+    return plant_network(
+        kernel_sizes,
+        activations,
+        int(params["rank"]),
+        rng,
+        n_targets=None if n_targets is None else int(n_targets),
+        labels=params["labels"],
+        n_classes=int(params["n_classes"]),
+        temperature=float(params["temperature"]),
+        noise=float(params["noise"]),
+    )

@@ -20,7 +20,11 @@ from sklearn.utils._array_api import (
     move_to,
 )
 from sklearn.utils._array_api import device as array_device
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import _check_feature_names as check_feature_names
 from sklearn.utils.validation import _check_n_features as check_n_features
 from sklearn.utils.validation import _check_sample_weight as check_sample_weight
@@ -42,4 +46,5 @@ __all__ = [
     "is_numpy_namespace",
     "max_precision_float_dtype",
     "move_to",
+    "validate_parameter_constraints",
 ]

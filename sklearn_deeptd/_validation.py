@@ -36,7 +36,7 @@ _ALLOW_ZERO_WEIGHTS = (
 )
 
 
-class _StrictInterval(Interval):
+class StrictInterval(Interval):
     """An :class:`~sklearn.utils._param_validation.Interval` that refuses
     booleans (``True`` is an ``Integral``, but ``rank=True`` is a mistake)."""
 
@@ -46,12 +46,12 @@ class _StrictInterval(Interval):
 
 def positive_int(low=1):
     """Constraint: an int (not a bool) of at least ``low``."""
-    return _StrictInterval(Integral, low, None, closed="left")
+    return StrictInterval(Integral, low, None, closed="left")
 
 
 def non_negative_real():
     """Constraint: a real number (not a bool) of at least 0."""
-    return _StrictInterval(Real, 0, None, closed="left")
+    return StrictInterval(Real, 0, None, closed="left")
 
 
 def _holds_strings(values):
