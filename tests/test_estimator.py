@@ -59,11 +59,6 @@ def test_dataframe_keeps_feature_names():
     np.testing.assert_array_equal(model.predict(X), from_array)
 
 
-# TODO(issue 8): a rank-2 fit of rank-1 planted data; its decomposition does not
-# converge in 100 sweeps (a documented ConvergenceWarning), tolerated here.
-@pytest.mark.filterwarnings(
-    "ignore:The rank-2 decomposition:sklearn.exceptions.ConvergenceWarning"
-)
 @pytest.mark.parametrize("rank", [1, 2])
 def test_same_random_state_gives_bit_identical_fits(planted_data, rank):
     _, X, y = planted_data
@@ -84,11 +79,6 @@ def test_same_random_state_gives_bit_identical_fits(planted_data, rank):
     assert first.predict(X).tobytes() == restored.predict(X).tobytes()
 
 
-# TODO(issue 8): a rank-2 fit of rank-1 planted data; its decomposition does not
-# converge in 100 sweeps (a documented ConvergenceWarning), tolerated here.
-@pytest.mark.filterwarnings(
-    "ignore:The rank-2 decomposition:sklearn.exceptions.ConvergenceWarning"
-)
 def test_fitted_attributes(planted_data):
     planted, X, y = planted_data
     model = DeepTDRegressor(rank=2, random_state=0).fit(X, y)
