@@ -264,19 +264,6 @@ def cp_decomposition(
     return _cp_decomposition(tensor, rank, n_starts, max_iter, tol, random_state)[0]
 
 
-def ranked_decompositions(
-    tensor, rank, *, n_starts=1, max_iter=100, tol=1e-7, random_state=None
-):
-    """The distinct decompositions found by the starts of :func:`cp_decomposition`,
-    best first (the first is :func:`cp_decomposition`'s).
-
-    Starts that reach the same factors (every column's |cosine| with an
-    earlier one's above ``1 - 1e-6``) count once. The fit falls back
-    on the later ones when the best gives a dead network.
-    """
-    return _cp_decomposition(tensor, rank, n_starts, max_iter, tol, random_state)
-
-
 def _same_factors(xp, first, second):
     for a, b in zip(first, second):
         cosines = xp.abs(xp.sum(a * b, axis=0))
@@ -346,8 +333,13 @@ def _moment_tensor(moment, kernel_sizes):
 def moment_decompositions(
     moment, kernel_sizes, rank, *, n_starts, max_iter, tol, random_state
 ):
-    """The distinct decompositions of a DeepTD moment, best first (see
-    :func:`ranked_decompositions`), whose factors are the kernels' directions.
+    """The distinct decompositions of a DeepTD moment, best first, whose
+    factors are the kernels' directions.
+
+    The starts of :func:`cp_decomposition` (the first decomposition is its
+    result); starts that reach the same factors (every column's |cosine| with
+    an earlier one's above ``1 - 1e-6``) count once. The fit falls back on
+    the later ones when the best gives a dead network.
 
     Parameters
     ----------
@@ -356,7 +348,7 @@ def moment_decompositions(
     kernel_sizes : tuple of int
         The patch structure that tensorises a column of the moment.
     rank, n_starts, max_iter, tol, random_state
-        As for :func:`ranked_decompositions`.
+        As for :func:`cp_decomposition`.
 
     Returns
     -------
@@ -367,13 +359,8 @@ def moment_decompositions(
         rows).
     """
     tensor = _moment_tensor(moment, kernel_sizes)
-    decompositions = ranked_decompositions(
-        tensor,
-        rank,
-        n_starts=n_starts,
-        max_iter=max_iter,
-        tol=tol,
-        random_state=random_state,
+    decompositions = _cp_decomposition(
+        tensor, rank, n_starts, max_iter, tol, random_state
     )
     first = 1 if moment.ndim == 2 else 0
     return [d._replace(factors=d.factors[first:]) for d in decompositions]
