@@ -180,7 +180,7 @@ def _delta_below(xp, delta, kernel, derivative):
     return xp.reshape(spread, (n_samples, -1, n_branches)) * derivative
 
 
-def forward(X, kernels, activations, *, return_cache=False, row_scale=None):
+def forward(X, kernels, activations, *, row_scale=None):
     """Evaluate every branch of the network on the rows of ``X``.
 
     Parameters
@@ -191,9 +191,6 @@ def forward(X, kernels, activations, *, return_cache=False, row_scale=None):
         One array per layer, input layer first.
     activations : list of Activation
         One per layer, output layer last.
-    return_cache : bool, default=False
-        Also return the pre-activations and activations of every layer, which
-        :func:`backward` needs.
     row_scale : array of shape (n_samples,), default=None
         Evaluate the network at ``row_scale[:, None] * X`` instead, for powers
         of two that are 1 or huge. Layers with positively homogeneous
@@ -206,11 +203,41 @@ def forward(X, kernels, activations, *, return_cache=False, row_scale=None):
     -------
     outputs : ndarray of shape (n_samples, n_branches)
         The output of each branch, before the branch weights.
-    cache : list of tuple of ndarray
-        Only with ``return_cache=True``: the pre-activations and activations
-        of layer ``l``, each of shape
-        ``(n_samples, n_features / (d_1 ... d_l), n_branches)``.
     """
+    return _forward(X, kernels, activations, False, row_scale).outputs
+
+
+class ForwardPass(NamedTuple):
+    """The branch outputs of a forward pass, shape ``(n_samples, n_branches)``,
+    and what :func:`backward` needs of it: the pre-activations and
+    activations of layer ``l``, each of shape
+    ``(n_samples, n_features / (d_1 ... d_l), n_branches)`` (None when not
+    kept)."""
+
+    outputs: object
+    cache: list
+
+
+def forward_pass(X, kernels, activations):
+    """:func:`forward`, keeping every layer's pre-activations and activations.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs.
+    kernels : list of ndarray of shape (n_branches, d_l)
+        One array per layer, input layer first.
+    activations : list of Activation
+        One per layer, output layer last.
+
+    Returns
+    -------
+    forward_pass : ForwardPass
+    """
+    return _forward(X, kernels, activations, True, None)
+
+
+def _forward(X, kernels, activations, keep_cache, row_scale):
     xp, _ = get_namespace(X)
     n_samples = X.shape[0]
     sizes = _layer_sizes(kernels)
@@ -238,14 +265,12 @@ def forward(X, kernels, activations, *, return_cache=False, row_scale=None):
             cache[-1] = pre = pre * row_scale[:, None, None]
             hidden = activation.function(pre)
             row_scale = None
-        if return_cache:
+        if keep_cache:
             cache[-1] = (cache[-1], hidden)
     outputs = hidden[:, 0, :]
     if row_scale is not None:
         outputs = outputs * row_scale[:, None]
-    if return_cache:
-        return outputs, cache
-    return outputs
+    return ForwardPass(outputs, cache if keep_cache else None)
 
 
 def backward(X, kernels, activations, cache, output_gradient, *, per_sample=False):

@@ -37,7 +37,7 @@ from ._losses import SQUARED_ERROR
 from ._network import (
     Network,
     backward,
-    forward,
+    forward_pass,
     pack,
     row_blocks,
     scaled_block,
@@ -128,7 +128,7 @@ def loss_and_gradient(
     total = None
     for rows in row_blocks(X):
         X_block = scaled_block(X, rows, x_divisor)
-        outputs, cache = forward(X_block, kernels, activations, return_cache=True)
+        outputs, cache = forward_pass(X_block, kernels, activations)
         block_loss, output_gradient = head.loss_and_gradient(
             outputs @ weights + intercept, targets[rows, ...], sample_weight[rows]
         )
@@ -216,7 +216,7 @@ def gauss_newton_system(
     total_loss, gradient, matrix = 0.0, None, None
     for rows in row_blocks(X):
         X_block = scaled_block(X, rows, x_divisor)
-        outputs, cache = forward(X_block, kernels, activations, return_cache=True)
+        outputs, cache = forward_pass(X_block, kernels, activations)
         residual = outputs @ weights + intercept - targets[rows, ...]
         jacobian = _output_jacobian(
             outputs,

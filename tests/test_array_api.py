@@ -130,7 +130,7 @@ def test_passes_run_in_the_input_namespace(name, activation):
     # (or host numbers), and agree with NumPy.
     from sklearn_deeptd._activations import resolve_activations
     from sklearn_deeptd._decomposition import cp_decomposition
-    from sklearn_deeptd._network import backward, forward, pack
+    from sklearn_deeptd._network import backward, forward_pass, pack
     from sklearn_deeptd._refinement import loss_and_gradient
     from sklearn_deeptd._signs import resolve_signs_and_scale
 
@@ -139,9 +139,7 @@ def test_passes_run_in_the_input_namespace(name, activation):
     activations = resolve_activations(activation, "identity", len(SIZES))
     with sklearn.config_context(array_api_dispatch=True):
         device_kernels = [asarray(kernel) for kernel in kernels]
-        outputs, cache = forward(
-            asarray(X), device_kernels, activations, return_cache=True
-        )
+        outputs, cache = forward_pass(asarray(X), device_kernels, activations)
         gradients = backward(
             asarray(X), device_kernels, activations, cache, asarray(np.ones((50, 2)))
         )
@@ -156,9 +154,7 @@ def test_passes_run_in_the_input_namespace(name, activation):
         signed, branch_weights, _ = resolve_signs_and_scale(
             asarray(X), asarray(y), asarray(weight), factors, activations
         ).network
-    expected_outputs, expected_cache = forward(
-        X, kernels, activations, return_cache=True
-    )
+    expected_outputs, expected_cache = forward_pass(X, kernels, activations)
     expected_gradients = backward(
         X, kernels, activations, expected_cache, np.ones((50, 2))
     )

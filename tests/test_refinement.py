@@ -17,6 +17,7 @@ from sklearn_deeptd._network import (
     Network,
     backward,
     forward,
+    forward_pass,
     pack,
     random_unit_kernels,
     row_blocks,
@@ -323,7 +324,7 @@ def _main_squared_loss_and_gradient(
     loss, total = 0.0, None
     for rows in row_blocks(X):
         X_block = scaled_block(X, rows, x_divisor)
-        outputs, cache = forward(X_block, kernels, activations, return_cache=True)
+        outputs, cache = forward_pass(X_block, kernels, activations)
         residual = outputs @ weights + intercept - y[rows]
         weighted = sample_weight[rows] * residual
         loss += 0.5 * float(np.sum(weighted * residual))
