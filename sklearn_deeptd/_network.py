@@ -50,6 +50,15 @@ _SAFE_INPUT_MAGNITUDE = 2.0**400
 DEAD_SPREAD = 1e-12
 
 
+class OutputLayer(NamedTuple):
+    """The output layer: branch weights of shape ``(rank,)`` and a scalar
+    intercept for one output, or of shape ``(rank, m)`` and ``(m,)`` for
+    ``m``."""
+
+    weights: object
+    intercept: object
+
+
 class Network(NamedTuple):
     """A network's parameters: ``intercept + branches(X) @ weights``."""
 
@@ -74,14 +83,15 @@ def pack(kernels, weights, intercept, xp=np):
 
 
 def unpack_output_layer(theta, n_branches, output_shape, xp=np):
-    """The weights of shape ``(n_branches, *output_shape)`` and the intercept
-    of shape ``output_shape`` at the end of a parameter vector ``theta``."""
+    """The :class:`OutputLayer` at the end of a parameter vector ``theta``:
+    weights of shape ``(n_branches, *output_shape)`` and an intercept of shape
+    ``output_shape``."""
     n_outputs = int(np.prod(output_shape))
     size = n_branches * n_outputs
     weights = xp.reshape(
         theta[-size - n_outputs : -n_outputs], (n_branches,) + output_shape
     )
-    return weights, xp.reshape(theta[-n_outputs:], output_shape)
+    return OutputLayer(weights, xp.reshape(theta[-n_outputs:], output_shape))
 
 
 def unpack(theta, kernel_shapes, output_shape=(), xp=np):

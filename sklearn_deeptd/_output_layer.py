@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from ._array_api import to_numpy
-from ._network import pack, unpack_output_layer
+from ._network import OutputLayer, pack, unpack_output_layer
 from ._sklearn_compat import get_namespace_and_device
 
 # The iterative output layer is a convex problem of (rank + 1) * m parameters,
@@ -78,8 +78,9 @@ def least_squares_output_weights(outputs, targets, sample_weight, alpha=0.0):
 
     Returns
     -------
-    weights : array of shape (n_branches,) or (n_branches, m)
-    intercept : array of shape () or (m,)
+    output_layer : OutputLayer
+        Weights of shape ``(n_branches,)`` or ``(n_branches, m)`` and an
+        intercept of shape ``()`` or ``(m,)``.
     """
     xp, _, outputs_device = get_namespace_and_device(outputs)
     n_samples, n_branches = outputs.shape
@@ -94,7 +95,7 @@ def least_squares_output_weights(outputs, targets, sample_weight, alpha=0.0):
         zeros = xp.zeros_like(weighted_targets[:n_branches, ...])
         weighted_targets = xp.concat([weighted_targets, zeros], axis=0)
     coef = xp.linalg.pinv(design) @ weighted_targets
-    return coef[1:, ...], coef[0, ...]
+    return OutputLayer(coef[1:, ...], coef[0, ...])
 
 
 def fit_output_weights(
@@ -134,10 +135,10 @@ def fit_output_weights(
 
     Returns
     -------
-    weights : array of shape (n_branches,) or (n_branches, m)
-        Shaped as the targets' rows, in the outputs' namespace.
-    intercept : array of shape () or (m,)
-        In the outputs' namespace.
+    output_layer : OutputLayer
+        Weights of shape ``(n_branches,)`` or ``(n_branches, m)``, shaped as
+        the targets' rows, and an intercept of shape ``()`` or ``(m,)``, in
+        the outputs' namespace.
     """
     head.check_output_ndim(targets.ndim)
     if head.closed_form_output_layer:
