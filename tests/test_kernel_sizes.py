@@ -1,7 +1,7 @@
 """Kernel sizes: the default factorisation of n_features, and explicit sizes.
 
 The errors for invalid kernel sizes are cases of the bad-input battery in
-test_validation.py.
+test_input_errors.py.
 """
 
 import numpy as np
