@@ -18,7 +18,6 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
 from .._classifier import DeepTDClassifier
-from .._datasets import PlantedCNNDataset
 from .._estimator import DeepTDRegressor
 from .._metrics import kernel_correlation
 from ._common import (
@@ -27,37 +26,39 @@ from ._common import (
     check_methods,
     check_positive_int,
     correlation_columns,
+    resolve,
     tidy,
     timed_fit,
+    trial_data,
 )
 
 # The DeepTD variants, as estimator parameters (the names of the other
 # benchmarks: "DeepTD" is the start alone, "DeepTD+refine" the default).
-DEEPTD_METHODS = {
+_DEEPTD_METHODS = {
     "DeepTD+refine": {},
     "DeepTD": {"refine": False},
     "random start": {"init": "random"},
 }
 CLASSIFY_METHODS = (
-    *DEEPTD_METHODS,
+    *_DEEPTD_METHODS,
     "LogisticRegression",
     "MLPClassifier",
     "Bayes",
 )
-MULTIOUTPUT_METHODS = (*DEEPTD_METHODS, "Ridge")
-LABEL_KINDS = ("logistic", "threshold")
+_MULTIOUTPUT_METHODS = (*_DEEPTD_METHODS, "Ridge")
+_LABEL_KINDS = ("logistic", "threshold")
 RECOVERY_THRESHOLD = 0.99
 
-DEFAULTS = {
+_DEFAULTS = {
     "classify-binary": {
         "full": {"kernel_sizes": (8, 8, 8), "N": (10, 20, 50, 100, 300),
-                 "labels": LABEL_KINDS, "trials": 10, "n_test": 5000},
-        "quick": {"kernel_sizes": (4, 4, 4), "N": (20,), "labels": LABEL_KINDS,
+                 "labels": _LABEL_KINDS, "trials": 10, "n_test": 5000},
+        "quick": {"kernel_sizes": (4, 4, 4), "N": (20,), "labels": _LABEL_KINDS,
                   "trials": 2, "n_test": 500},
     },
     "classify-multiclass": {
         "full": {"kernel_sizes": (6, 6, 6), "N": (25, 50, 100),
-                 "labels": LABEL_KINDS, "trials": 10, "n_test": 5000,
+                 "labels": _LABEL_KINDS, "trials": 10, "n_test": 5000,
                  "search_ranks": (1, 2, 3), "search_trials": 3},
         "quick": {"kernel_sizes": (3, 3, 3), "N": (50,), "labels": ("logistic",),
                   "trials": 2, "n_test": 500, "search_ranks": (1, 2),
@@ -72,16 +73,11 @@ DEFAULTS = {
 }  # fmt: skip
 
 
-def _resolve(experiment, quick, **given):
-    mode = DEFAULTS[experiment]["quick" if quick else "full"]
-    return {key: mode[key] if value is None else value for key, value in given.items()}
-
-
 def _check_labels(labels):
     labels = (labels,) if isinstance(labels, str) else tuple(labels)
-    if not labels or any(kind not in LABEL_KINDS for kind in labels):
+    if not labels or any(kind not in _LABEL_KINDS for kind in labels):
         raise ValueError(
-            f"labels must be a non-empty subset of {list(LABEL_KINDS)}, got {labels}."
+            f"labels must be a non-empty subset of {list(_LABEL_KINDS)}, got {labels}."
         )
     return labels
 
@@ -117,7 +113,7 @@ def _deeptd_row(method, estimator, planted, data, trial_seed, options):
         activation=options["activation"],
         rank=options["rank"],
         random_state=trial_seed,
-        **DEEPTD_METHODS[method],
+        **_DEEPTD_METHODS[method],
     )
     seconds, n_warnings, n_convergence = timed_fit(model, X, y)
     if isinstance(model, DeepTDClassifier):
@@ -238,28 +234,26 @@ def _run(name, settings, N_values, methods, trials, seed, n_test, verbose, searc
             for trial in range(trials):
                 searched = search is not None and trial < search[1] and N == search[2]
                 plan.append((options, N, trial, [*methods] + ["search"] * searched))
-    progress = Progress(name, sum(len(p[3]) for p in plan), verbose)
     rows = []
-    with threadpool_limits(limits=1):
+    with (
+        threadpool_limits(limits=1),
+        Progress(name, sum(len(p[3]) for p in plan), verbose) as progress,
+    ):
         for options, N, trial, trial_methods in plan:
             trial_seed = seed + trial
             sizes = options["kernel_sizes"]
-            planted = PlantedCNNDataset(
+            planted, X, y, X_test, y_test = trial_data(
                 sizes,
+                N,
+                trial_seed,
+                n_test=n_test,
                 activation=options["activation"],
                 rank=options["rank"],
                 n_targets=options.get("n_targets"),
                 labels=options.get("labels"),
                 n_classes=options.get("n_classes", 2),
-                random_state=trial_seed,
             )
-            n = int(N * options["rank"] * sum(sizes))
-            X, y = planted.sample(
-                n, random_state=np.random.RandomState([trial_seed, n, 1])
-            )
-            X_test, y_test = planted.sample(
-                n_test, random_state=np.random.RandomState([trial_seed, n, 2])
-            )
+            n = X.shape[0]
             data = (X, y, X_test, y_test)
             labels = options.get("labels")
             common = {
@@ -287,7 +281,7 @@ def _run(name, settings, N_values, methods, trials, seed, n_test, verbose, searc
             for method in trial_methods:
                 if method == "search":
                     row = _search_row(planted, data, trial_seed, options, search[0])
-                elif method in DEEPTD_METHODS:
+                elif method in _DEEPTD_METHODS:
                     row = _deeptd_row(
                         method, estimator, planted, data, trial_seed, options
                     )
@@ -361,7 +355,8 @@ def run_classify_binary(
     n_test : int, default=None
         Test rows. ``None`` uses 5000 (500 with ``quick``).
     verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        With tqdm (the benchmark extra), a progress bar on stderr when it is a
+        terminal; when positive, also one line per fit.
 
     Returns
     -------
@@ -395,10 +390,15 @@ def run_classify_binary(
                       setting         method    n
     0  3x3 relu, threshold  DeepTD+refine  120
     """
-    options = _resolve(
-        "classify-binary", quick, kernel_sizes=kernel_sizes, N=N, labels=labels,
-        trials=trials, n_test=n_test,
-    )  # fmt: skip
+    options = resolve(
+        _DEFAULTS["classify-binary"],
+        quick,
+        kernel_sizes=kernel_sizes,
+        N=N,
+        labels=labels,
+        trials=trials,
+        n_test=n_test,
+    )
     sizes = check_kernel_settings([options["kernel_sizes"]])[0]
     settings = [
         {"kernel_sizes": sizes, "activation": activation, "rank": 1,
@@ -484,7 +484,8 @@ def run_classify_multiclass(
     n_test : int, default=None
         Test rows. ``None`` uses 5000 (500 with ``quick``).
     verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        With tqdm (the benchmark extra), a progress bar on stderr when it is a
+        terminal; when positive, also one line per fit.
 
     Returns
     -------
@@ -509,11 +510,17 @@ def run_classify_multiclass(
                                  setting    n
     0  2x2 tanh r=2, 3 classes, logistic  160
     """
-    options = _resolve(
-        "classify-multiclass", quick, kernel_sizes=kernel_sizes, N=N,
-        labels=labels, trials=trials, n_test=n_test, search_ranks=search_ranks,
+    options = resolve(
+        _DEFAULTS["classify-multiclass"],
+        quick,
+        kernel_sizes=kernel_sizes,
+        N=N,
+        labels=labels,
+        trials=trials,
+        n_test=n_test,
+        search_ranks=search_ranks,
         search_trials=search_trials,
-    )  # fmt: skip
+    )
     sizes = check_kernel_settings([options["kernel_sizes"]])[0]
     rank = check_positive_int(rank, "rank")
     n_classes = check_positive_int(n_classes, "n_classes")
@@ -551,7 +558,7 @@ def run_multioutput(
     n_targets=3,
     rank=2,
     activation="tanh",
-    methods=MULTIOUTPUT_METHODS,
+    methods=_MULTIOUTPUT_METHODS,
     trials=None,
     seed=0,
     quick=False,
@@ -599,7 +606,8 @@ def run_multioutput(
     n_test : int, default=None
         Test rows. ``None`` uses 5000 (500 with ``quick``).
     verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        With tqdm (the benchmark extra), a progress bar on stderr when it is a
+        terminal; when positive, also one line per fit.
 
     Returns
     -------
@@ -624,10 +632,14 @@ def run_multioutput(
                       setting    n
     0  2x2 tanh r=2, 2 targets  160
     """
-    options = _resolve(
-        "multioutput", quick, kernel_sizes=kernel_sizes, N=N, trials=trials,
+    options = resolve(
+        _DEFAULTS["multioutput"],
+        quick,
+        kernel_sizes=kernel_sizes,
+        N=N,
+        trials=trials,
         n_test=n_test,
-    )  # fmt: skip
+    )
     sizes = check_kernel_settings([options["kernel_sizes"]])[0]
     settings = [
         {
@@ -641,7 +653,7 @@ def run_multioutput(
         "multioutput",
         settings,
         options["N"],
-        check_methods(methods, MULTIOUTPUT_METHODS),
+        check_methods(methods, _MULTIOUTPUT_METHODS),
         options["trials"],
         seed,
         options["n_test"],
@@ -747,73 +759,3 @@ def summarize_labels(results):
                 dtype=object,
             )
     return summary
-
-
-EXPERIMENTS = {
-    "classify-binary": (
-        run_classify_binary,
-        "binary labels of a planted (8, 8, 8) ReLU network (logistic and "
-        "threshold): DeepTDClassifier against its start, a random start, "
-        "LogisticRegression and MLPClassifier",
-    ),
-    "classify-multiclass": (
-        run_classify_multiclass,
-        "4 classes over 2 planted (6, 6, 6) tanh branches: DeepTDClassifier's "
-        "recovery of every branch, peers, and the rank GridSearchCV picks",
-    ),
-    "multioutput": (
-        run_multioutput,
-        "3 noiseless targets over 2 planted (8, 8, 8) tanh branches: "
-        "multi-output DeepTDRegressor's recovery and test R^2",
-    ),
-}
-
-
-def plot_labels(results, path):
-    """Recovery (mean and worst layer) and the test score against ``N``, one
-    row of two panels per setting."""
-    from ._plots import _save, _style, pyplot
-
-    styles = {"LogisticRegression": ("C5", "x"), "MLPClassifier": ("C4", "D"),
-              "Bayes": ("k", "*")}  # fmt: skip
-
-    plt = pyplot()
-    settings = list(dict.fromkeys(results["setting"]))
-    score = "accuracy_test" if "accuracy_test" in results.columns else "r2_test"
-    fig, axes = plt.subplots(
-        len(settings), 2, figsize=(11, 3.8 * len(settings)), squeeze=False
-    )
-    for (left, right), setting in zip(axes, settings):
-        part = results[results["setting"] == setting]
-        # The rank search ran on a few trials only: it is in the summary table.
-        methods = [m for m in dict.fromkeys(part["method"]) if m != "GridSearchCV rank"]
-        for method in methods:
-            color, marker = styles.get(method) or _style(method)
-            rows = part[part["method"] == method]
-            if rows["corr_min"].notna().any():
-                by_N = rows.groupby("N")
-                left.plot(by_N["corr_mean"].mean(), color=color, marker=marker,
-                          label=f"{method} (mean)")  # fmt: skip
-                left.plot(by_N["corr_min"].min(), color=color, linestyle=":",
-                          label=f"{method} (worst)")  # fmt: skip
-            scores = rows.groupby("N")[score].mean()
-            if len(scores) > 1:
-                right.plot(scores, color=color, marker=marker, label=method)
-            else:
-                right.scatter(scores.index, scores, color=color, marker=marker,
-                              label=method)  # fmt: skip
-        left.axhline(RECOVERY_THRESHOLD, color="grey", linewidth=0.6)
-        left.set_ylim(0, 1.03)
-        left.set_ylabel("|cos(true, learned)|")
-        left.set_title(f"{setting}: recovery", fontsize=9)
-        right.set_ylabel(f"mean {score.replace('_', ' ')}")
-        right.set_title(f"{setting}: test score", fontsize=9)
-        for ax in (left, right):
-            ax.set_xscale("log")
-            ax.set_xlabel("N (rows per weight and branch)")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=6)
-    _save(fig, path)
-
-
-PLOTS = {name: plot_labels for name in EXPERIMENTS}

@@ -26,6 +26,8 @@ from ._common import (
     check_positive_int,
     correlation_columns,
     deeptd_row,
+    floor_seconds,
+    resolve,
     setting_columns,
     setting_label,
     tidy,
@@ -42,7 +44,7 @@ PEER_METHODS = (
     "TensorLy parafac",
 )
 
-DEFAULTS = {
+_DEFAULTS = {
     "depth": {
         "full": {"kernel_sizes": [(2,) * 12, (3,) * 8, (2,) * 14, (2,) * 16,
                                   (3,) * 9, (4,) * 6],
@@ -77,11 +79,6 @@ DEFAULTS = {
 }  # fmt: skip
 
 
-def _resolve(experiment, quick, **given):
-    mode = DEFAULTS[experiment]["quick" if quick else "full"]
-    return {key: mode[key] if value is None else value for key, value in given.items()}
-
-
 def _recovery(
     name,
     settings,
@@ -105,34 +102,34 @@ def _recovery(
         for N in N_values
         for trial in range(trials)
     ]
-    progress = Progress(name, sum(len(p[3]) for p in plan), verbose)
     rows = []
-    for sizes, N, trial, trial_methods in plan:
-        if not trial_methods:
-            continue
-        trial_seed = seed + trial
-        planted, X, y, X_test, y_test = trial_data(
-            sizes, N, trial_seed, output_activation
-        )
-        common = setting_columns(sizes, N, trial, trial_seed, X.shape[0])
-        common["output_activation"] = output_activation
-        for method in trial_methods:
-            row = deeptd_row(
-                method,
-                planted,
-                X,
-                y,
-                X_test,
-                y_test,
-                trial_seed,
-                output_activation=output_activation,
-                max_iter=max_iter,
+    with Progress(name, sum(len(p[3]) for p in plan), verbose) as progress:
+        for sizes, N, trial, trial_methods in plan:
+            if not trial_methods:
+                continue
+            trial_seed = seed + trial
+            planted, X, y, X_test, y_test = trial_data(
+                sizes, N, trial_seed, output_activation=output_activation
             )
-            rows.append({**common, **row})
-            progress.step(
-                f"{common['setting']} N={N} trial={trial} {method}: "
-                f"min corr {row['corr_min']:.3f}, {row['fit_time_s']:.2f} s"
-            )
+            common = setting_columns(sizes, N, trial, trial_seed, X.shape[0])
+            common["output_activation"] = output_activation
+            for method in trial_methods:
+                row = deeptd_row(
+                    method,
+                    planted,
+                    X,
+                    y,
+                    X_test,
+                    y_test,
+                    trial_seed,
+                    output_activation=output_activation,
+                    max_iter=max_iter,
+                )
+                rows.append({**common, **row})
+                progress.step(
+                    f"{common['setting']} N={N} trial={trial} {method}: "
+                    f"min corr {row['corr_min']:.3f}, {row['fit_time_s']:.2f} s"
+                )
     return tidy(rows, name)
 
 
@@ -184,7 +181,8 @@ def run_depth(
     max_iter : int, default=300
         ``max_iter`` of every estimator.
     verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        With tqdm (the benchmark extra), a progress bar on stderr when it is a
+        terminal; when positive, also one line per fit.
 
     Returns
     -------
@@ -210,10 +208,14 @@ def run_depth(
       setting  method   N    n
     0 d=2,D=3  DeepTD  20  120
     """
-    options = _resolve(
-        "depth", quick, kernel_sizes=kernel_sizes, N=N, refine_N=refine_N,
+    options = resolve(
+        _DEFAULTS["depth"],
+        quick,
+        kernel_sizes=kernel_sizes,
+        N=N,
+        refine_N=refine_N,
         trials=trials,
-    )  # fmt: skip
+    )
     return _recovery(
         "depth",
         check_kernel_settings(options["kernel_sizes"]),
@@ -275,7 +277,8 @@ def run_width(
     max_iter : int, default=300
         ``max_iter`` of every estimator.
     verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        With tqdm (the benchmark extra), a progress bar on stderr when it is a
+        terminal; when positive, also one line per fit.
 
     Returns
     -------
@@ -294,8 +297,9 @@ def run_width(
        setting   method output_activation
     0  d=2,D=2  NaiveTD              relu
     """
-    options = _resolve("width", quick, widths=widths, N=N, refine_N=refine_N,
-                       trials=trials)  # fmt: skip
+    options = resolve(
+        _DEFAULTS["width"], quick, widths=widths, N=N, refine_N=refine_N, trials=trials
+    )
     depth = check_positive_int(depth, "depth")
     widths = [check_positive_int(d, "widths") for d in options["widths"]]
     return _recovery(
@@ -347,7 +351,8 @@ def run_samples(
     max_iter : int, default=300
         ``max_iter`` of every estimator.
     verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        With tqdm (the benchmark extra), a progress bar on stderr when it is a
+        terminal; when positive, also one line per fit.
 
     Returns
     -------
@@ -365,8 +370,9 @@ def run_samples(
     >>> results["n"].tolist()
     [30, 300]
     """
-    options = _resolve("samples", quick, kernel_sizes=kernel_sizes, N=N,
-                       trials=trials)  # fmt: skip
+    options = resolve(
+        _DEFAULTS["samples"], quick, kernel_sizes=kernel_sizes, N=N, trials=trials
+    )
     return _recovery(
         "samples",
         check_kernel_settings(options["kernel_sizes"]),
@@ -378,16 +384,6 @@ def run_samples(
         max_iter=max_iter,
         verbose=verbose,
     )
-
-
-def _floor_seconds(X, y, repeats=15):
-    """Median time of ``X.T @ y``: the cost of reading the data once."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        X.T @ y
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def run_timing(
@@ -434,7 +430,8 @@ def run_timing(
     quick : bool, default=False
         Use the small defaults.
     verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        With tqdm (the benchmark extra), a progress bar on stderr when it is a
+        terminal; when positive, also one line per fit.
 
     Returns
     -------
@@ -461,8 +458,13 @@ def run_timing(
     """
     if quick and base_n == 4000:
         base_n = 2000
-    options = _resolve("timing", quick, n_samples=n_samples,
-                       kernel_sizes=kernel_sizes, repeats=repeats)  # fmt: skip
+    options = resolve(
+        _DEFAULTS["timing"],
+        quick,
+        n_samples=n_samples,
+        kernel_sizes=kernel_sizes,
+        repeats=repeats,
+    )
     methods = check_methods(methods, METHODS)
     repeats = check_positive_int(options["repeats"], "repeats")
     base_n = check_positive_int(base_n, "base_n")
@@ -472,9 +474,9 @@ def run_timing(
     ] + [
         ("p", sizes, base_n) for sizes in check_kernel_settings(options["kernel_sizes"])
     ]
-    progress = Progress("timing", len(points) * len(methods) * repeats, verbose)
     rows = []
-    with threadpool_limits(limits=1):
+    total = len(points) * len(methods) * repeats
+    with threadpool_limits(limits=1), Progress("timing", total, verbose) as progress:
         _time_points(points, methods, repeats, seed, progress, rows)
     return tidy(rows, "timing")
 
@@ -484,7 +486,7 @@ def _time_points(points, methods, repeats, seed, progress, rows):
         planted, X, y, _, _ = trial_data(sizes, n / sum(sizes), seed, n_test=1)
         for repeat in range(repeats):
             for method in methods:
-                floor = _floor_seconds(X, y)
+                floor = floor_seconds(X, y)
                 model = DeepTDRegressor(sizes, random_state=seed, **METHODS[method])
                 seconds, _, _ = timed_fit(model, X, y)
                 rows.append(
@@ -604,7 +606,8 @@ def run_peers(
     max_iter : int, default=300
         ``max_iter`` of the DeepTDRegressor variants and of ``parafac``.
     verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        With tqdm (the benchmark extra), a progress bar on stderr when it is a
+        terminal; when positive, also one line per fit.
 
     Returns
     -------
@@ -632,7 +635,7 @@ def run_peers(
     >>> results["method"].tolist()
     ['DeepTD+refine', 'Ridge']
     """
-    options = _resolve("peers", quick, settings=settings, trials=trials)
+    options = resolve(_DEFAULTS["peers"], quick, settings=settings, trials=trials)
     if methods is None:
         methods = PEER_METHODS
         if _tensorly_parafac() is None:
@@ -652,20 +655,20 @@ def run_peers(
         for sizes, N in options["settings"]
     ]
     trials = check_positive_int(options["trials"], "trials")
-    progress = Progress("peers", len(pairs) * trials * len(methods), verbose)
     rows = []
-    for sizes, N in pairs:
-        for trial in range(trials):
-            trial_seed = seed + trial
-            planted, X, y, X_test, y_test = trial_data(sizes, N, trial_seed)
-            common = setting_columns(sizes, N, trial, trial_seed, X.shape[0])
-            for method in methods:
-                row = _peer_row(
-                    method, planted, X, y, X_test, y_test, trial_seed, max_iter
-                )
-                rows.append({**common, **row})
-                progress.step(
-                    f"{common['setting']} N={N} trial={trial} {method}: "
-                    f"R^2 {row['r2_test']:.3f}, {row['fit_time_s']:.2f} s"
-                )
+    with Progress("peers", len(pairs) * trials * len(methods), verbose) as progress:
+        for sizes, N in pairs:
+            for trial in range(trials):
+                trial_seed = seed + trial
+                planted, X, y, X_test, y_test = trial_data(sizes, N, trial_seed)
+                common = setting_columns(sizes, N, trial, trial_seed, X.shape[0])
+                for method in methods:
+                    row = _peer_row(
+                        method, planted, X, y, X_test, y_test, trial_seed, max_iter
+                    )
+                    rows.append({**common, **row})
+                    progress.step(
+                        f"{common['setting']} N={N} trial={trial} {method}: "
+                        f"R^2 {row['r2_test']:.3f}, {row['fit_time_s']:.2f} s"
+                    )
     return tidy(rows, "peers")
