@@ -68,27 +68,30 @@ def build_parser():
     return parser
 
 
+def _results(experiment, args, csv):
+    """Run the experiment, or with ``--from-csv`` read its results."""
+    if not args.from_csv:
+        return experiment.run(
+            quick=args.quick,
+            seed=args.seed,
+            verbose=args.verbose,
+            **{experiment.trials_parameter: args.trials},
+        )
+    if not csv.exists():
+        raise ValueError(f"{csv} does not exist")
+    return pd.read_csv(csv)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     experiment = EXPERIMENTS[args.experiment]
     csv = args.out / f"{args.experiment}.csv"
     start = time.perf_counter()
-    if args.from_csv:
-        if not csv.exists():
-            print(f"error: {csv} does not exist", file=sys.stderr)
-            return 2
-        results = pd.read_csv(csv)
-    else:
-        try:
-            results = experiment.run(
-                quick=args.quick,
-                seed=args.seed,
-                verbose=args.verbose,
-                **{experiment.trials_parameter: args.trials},
-            )
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+    try:
+        results = _results(experiment, args, csv)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - start
     args.out.mkdir(parents=True, exist_ok=True)
     table = to_markdown(experiment.summarise(results))

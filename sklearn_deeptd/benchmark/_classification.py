@@ -26,6 +26,7 @@ from ._common import (
     check_methods,
     check_positive_int,
     correlation_columns,
+    fill_doc,
     resolve,
     tidy,
     timed_fit,
@@ -52,9 +53,9 @@ RECOVERY_THRESHOLD = 0.99
 _DEFAULTS = {
     "classify-binary": {
         "full": {"kernel_sizes": (8, 8, 8), "N": (10, 20, 50, 100, 300),
-                 "labels": _LABEL_KINDS, "trials": 10, "n_test": 5000},
-        "quick": {"kernel_sizes": (4, 4, 4), "N": (20,), "labels": _LABEL_KINDS,
-                  "trials": 2, "n_test": 500},
+                 "trials": 10, "n_test": 5000},
+        "quick": {"kernel_sizes": (4, 4, 4), "N": (20,), "trials": 2,
+                  "n_test": 500},
     },
     "classify-multiclass": {
         "full": {"kernel_sizes": (6, 6, 6), "N": (25, 50, 100),
@@ -301,6 +302,7 @@ def _run(name, settings, N_values, methods, trials, seed, n_test, verbose, searc
     return tidy(rows, name)
 
 
+@fill_doc
 def run_classify_binary(
     kernel_sizes=None,
     N=None,
@@ -350,13 +352,9 @@ def run_classify_binary(
     seed : int, default=0
         First trial seed: the planted network, the samples and every
         estimator's ``random_state``.
-    quick : bool, default=False
-        Use the small defaults (a few seconds).
-    n_test : int, default=None
-        Test rows. ``None`` uses 5000 (500 with ``quick``).
-    verbose : int, default=0
-        With tqdm (the benchmark extra), a progress bar on stderr when it is a
-        terminal; when positive, also one line per fit.
+    {quick}
+    {n_test}
+    {verbose}
 
     Returns
     -------
@@ -395,7 +393,6 @@ def run_classify_binary(
         quick,
         kernel_sizes=kernel_sizes,
         N=N,
-        labels=labels,
         trials=trials,
         n_test=n_test,
     )
@@ -403,7 +400,7 @@ def run_classify_binary(
     settings = [
         {"kernel_sizes": sizes, "activation": activation, "rank": 1,
          "labels": kind, "n_classes": 2}
-        for kind in _check_labels(options["labels"])
+        for kind in _check_labels(_LABEL_KINDS if labels is None else labels)
     ]  # fmt: skip
     return _run(
         "classify-binary",
@@ -418,6 +415,7 @@ def run_classify_binary(
     )
 
 
+@fill_doc
 def run_classify_multiclass(
     kernel_sizes=None,
     N=None,
@@ -477,15 +475,12 @@ def run_classify_multiclass(
         ``quick``).
     trials : int, default=None
         Trials per label kind and ``N``. ``None`` uses 10 (2 with ``quick``).
-    seed : int, default=0
-        First trial seed.
+    {seed}
     quick : bool, default=False
-        Use the small defaults (a few seconds).
-    n_test : int, default=None
-        Test rows. ``None`` uses 5000 (500 with ``quick``).
-    verbose : int, default=0
-        With tqdm (the benchmark extra), a progress bar on stderr when it is a
-        terminal; when positive, also one line per fit.
+        Use the small defaults: ``(3, 3, 3)``, ``N = 50``, logistic labels, 2
+        trials and one rank search, over ranks 1 and 2.
+    {n_test}
+    {verbose}
 
     Returns
     -------
@@ -497,6 +492,7 @@ def run_classify_multiclass(
     See Also
     --------
     run_classify_binary : Two classes, one branch.
+    run_multioutput : Several targets over shared branches.
     summarize_labels : The summary table of the results.
 
     Examples
@@ -551,6 +547,7 @@ def run_classify_multiclass(
     )
 
 
+@fill_doc
 def run_multioutput(
     kernel_sizes=None,
     N=None,
@@ -599,15 +596,10 @@ def run_multioutput(
         Methods to run, a subset of the above.
     trials : int, default=None
         Trials per ``N``. ``None`` uses 10 (2 with ``quick``).
-    seed : int, default=0
-        First trial seed.
-    quick : bool, default=False
-        Use the small defaults (a few seconds).
-    n_test : int, default=None
-        Test rows. ``None`` uses 5000 (500 with ``quick``).
-    verbose : int, default=0
-        With tqdm (the benchmark extra), a progress bar on stderr when it is a
-        terminal; when positive, also one line per fit.
+    {seed}
+    {quick}
+    {n_test}
+    {verbose}
 
     Returns
     -------
@@ -699,7 +691,7 @@ def summarize_labels(results):
 
     See Also
     --------
-    run_classify_binary : One of the experiments it summarises.
+    summarize : The summary of the paper's experiments, timing and peers.
 
     Examples
     --------

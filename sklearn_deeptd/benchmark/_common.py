@@ -129,6 +129,31 @@ class Progress:
             print(line, file=sys.stderr, flush=True)
 
 
+# Parameter entries that several ``run_*`` docstrings share (see fill_doc).
+_DOC_PARAMETERS = {
+    "seed": """seed : int, default=0
+        First trial seed.""",
+    "quick": """quick : bool, default=False
+        Use the small defaults.""",
+    "max_iter": """max_iter : int, default=300
+        ``max_iter`` of every estimator.""",
+    "n_test": """n_test : int, default=None
+        Test rows. ``None`` uses 5000 (500 with ``quick``).""",
+    "verbose": """verbose : int, default=0
+        Progress on stderr: with tqdm (the benchmark extra), a bar with the
+        time left when stderr is a terminal; when positive, also one line per
+        fit with its result.""",
+}
+
+
+def fill_doc(function):
+    """Fill the ``{seed}``, ``{quick}``, ``{max_iter}``, ``{n_test}`` and
+    ``{verbose}`` parameter entries of a docstring."""
+    for key, text in _DOC_PARAMETERS.items():
+        function.__doc__ = function.__doc__.replace("{" + key + "}", text)
+    return function
+
+
 def resolve(defaults, quick, **given):
     """The given options, the mode's default (``defaults["quick"]`` or
     ``defaults["full"]``) for those that are None."""

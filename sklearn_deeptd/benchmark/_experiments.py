@@ -26,6 +26,7 @@ from ._common import (
     check_positive_int,
     correlation_columns,
     deeptd_row,
+    fill_doc,
     floor_seconds,
     resolve,
     setting_columns,
@@ -133,6 +134,7 @@ def _recovery(
     return tidy(rows, name)
 
 
+@fill_doc
 def run_depth(
     kernel_sizes=None,
     N=None,
@@ -178,11 +180,8 @@ def run_depth(
         estimator's ``random_state``.
     quick : bool, default=False
         Use the small defaults (about a minute on two cores).
-    max_iter : int, default=300
-        ``max_iter`` of every estimator.
-    verbose : int, default=0
-        With tqdm (the benchmark extra), a progress bar on stderr when it is a
-        terminal; when positive, also one line per fit.
+    {max_iter}
+    {verbose}
 
     Returns
     -------
@@ -229,6 +228,7 @@ def run_depth(
     )
 
 
+@fill_doc
 def run_width(
     widths=None,
     depth=4,
@@ -270,15 +270,11 @@ def run_width(
         ``(20,)``.
     trials : int, default=None
         Trials per width and ``N``. ``None`` uses 20 (3 with ``quick``).
-    seed : int, default=0
-        First trial seed.
+    {seed}
     quick : bool, default=False
-        Use the small defaults.
-    max_iter : int, default=300
-        ``max_iter`` of every estimator.
-    verbose : int, default=0
-        With tqdm (the benchmark extra), a progress bar on stderr when it is a
-        terminal; when positive, also one line per fit.
+        Use the small defaults: widths 2 to 4, ``N`` of 10 and 20, 3 trials.
+    {max_iter}
+    {verbose}
 
     Returns
     -------
@@ -316,6 +312,7 @@ def run_width(
     )
 
 
+@fill_doc
 def run_samples(
     kernel_sizes=None,
     N=None,
@@ -345,23 +342,21 @@ def run_samples(
     trials : int, default=None
         Trials per setting and ``N``. ``None`` uses 20 (3 with ``quick``).
     seed : int, default=0
-        First trial seed.
-    quick : bool, default=False
-        Use the small defaults.
-    max_iter : int, default=300
-        ``max_iter`` of every estimator.
-    verbose : int, default=0
-        With tqdm (the benchmark extra), a progress bar on stderr when it is a
-        terminal; when positive, also one line per fit.
+        First trial seed: trial ``t`` learns the network of seed ``seed + t``
+        at every ``N``.
+    {quick}
+    {max_iter}
+    {verbose}
 
     Returns
     -------
     results : pandas.DataFrame
-        One row per trial and method, with the columns of :func:`run_depth`.
+        One row per setting, ``N``, trial and method, with the columns of
+        :func:`run_depth`.
 
     See Also
     --------
-    run_depth : The paper's depth experiment.
+    run_depth : The paper's depth experiment, refined at one ``N``.
 
     Examples
     --------
@@ -386,6 +381,7 @@ def run_samples(
     )
 
 
+@fill_doc
 def run_timing(
     n_samples=None,
     kernel_sizes=None,
@@ -427,11 +423,8 @@ def run_timing(
         Timed fits per point and method. ``None`` uses 5 (3 with ``quick``).
     seed : int, default=0
         Seed of the planted network, the data and the estimators.
-    quick : bool, default=False
-        Use the small defaults.
-    verbose : int, default=0
-        With tqdm (the benchmark extra), a progress bar on stderr when it is a
-        terminal; when positive, also one line per fit.
+    {quick}
+    {verbose}
 
     Returns
     -------
@@ -567,6 +560,7 @@ def _peer_row(method, planted, X, y, X_test, y_test, trial_seed, max_iter):
     }
 
 
+@fill_doc
 def run_peers(
     settings=None,
     *,
@@ -599,15 +593,11 @@ def run_peers(
         ``"TensorLy parafac"`` with a warning when TensorLy is missing.
     trials : int, default=None
         Trials per setting. ``None`` uses 10 (2 with ``quick``).
-    seed : int, default=0
-        First trial seed.
-    quick : bool, default=False
-        Use the small defaults.
+    {seed}
+    {quick}
     max_iter : int, default=300
         ``max_iter`` of the DeepTDRegressor variants and of ``parafac``.
-    verbose : int, default=0
-        With tqdm (the benchmark extra), a progress bar on stderr when it is a
-        terminal; when positive, also one line per fit.
+    {verbose}
 
     Returns
     -------

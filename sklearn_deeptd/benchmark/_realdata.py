@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from .._estimator import DeepTDRegressor
 from .._kernel_sizes import default_kernel_sizes
-from ._common import Progress, check_positive_int, tidy, timed_fit
+from ._common import Progress, check_positive_int, fill_doc, tidy, timed_fit
 
 _N_FOLDS = 5
 DATASETS = ("diabetes", "digits", "local patterns")
@@ -180,6 +180,40 @@ def checked_arguments(datasets, known, ranks, trials, mode):
     return datasets, ranks, trials
 
 
+def cross_validate(name, data, plans, splitter, fit_and_score, seed, verbose):
+    """Fit every model of every plan on each fold of its data set, on one
+    thread; the tidy results.
+
+    ``data`` maps each data set to ``(X, y, columns)``, ``columns`` the
+    columns that describe it; ``plans`` maps ``(data set, trial)`` to the
+    :func:`candidates` of that trial, seeded with ``seed + trial``, whose folds
+    ``splitter(5, shuffle=True, random_state=seed + trial)`` draws;
+    ``fit_and_score(pipeline, X, y, train, test)`` fits a pipeline on the
+    ``train`` rows and returns the columns of its fit and scores on the
+    ``test`` rows, and the progress message.
+    """
+    total = sum(len(plan) for plan in plans.values()) * _N_FOLDS
+    rows = []
+    with threadpool_limits(limits=1), Progress(name, total, verbose) as progress:
+        for (setting, trial), plan in plans.items():
+            X, y, described = data[setting]
+            folds = splitter(_N_FOLDS, shuffle=True, random_state=seed + trial)
+            for fold, (train, test) in enumerate(folds.split(X, y)):
+                for method, columns, steps in plan:
+                    pipeline = make_pipeline(StandardScaler(), *map(clone, steps))
+                    scores, message = fit_and_score(pipeline, X, y, train, test)
+                    rows.append({
+                        "setting": setting, "method": method, **described,
+                        "trial": trial, "fold": fold, "seed": seed + trial,
+                        **columns, **scores,
+                    })  # fmt: skip
+                    progress.step(
+                        f"{setting} trial={trial} fold={fold} {method}: {message}"
+                    )
+    return tidy(rows, name)
+
+
+@fill_doc
 def run_realdata(
     datasets=DATASETS, *, ranks=None, trials=None, seed=0, quick=False, verbose=0
 ):
@@ -220,14 +254,12 @@ def run_realdata(
     quick : bool, default=False
         A small version, a few seconds: at most 200 rows per data set and 20
         boosting iterations (instead of 100).
-    verbose : int, default=0
-        With tqdm (the benchmark extra), a progress bar on stderr when it is a
-        terminal; when positive, also one line per fit.
+    {verbose}
 
     Returns
     -------
     results : pandas.DataFrame
-        One row per data set, method, trial and fold with columns
+        One row per fit: data set, method, trial and fold, with columns
         ``experiment``, ``setting`` (the data set), ``method`` (for DeepTD,
         ``"DeepTD 4x4x4 r=2"`` or ``"random start ..."``), ``n``, ``p``,
         ``trial``, ``fold``, ``seed``, ``model``, ``kernel_sizes`` and
@@ -270,25 +302,15 @@ def run_realdata(
         for name, (X, _, choices) in loaded.items()
         for trial in range(trials)
     }
-    total = sum(len(plan) for plan in plans.values()) * _N_FOLDS
-    rows = []
-    with threadpool_limits(limits=1), Progress("realdata", total, verbose) as progress:
-        for (name, trial), plan in plans.items():
-            X, y, _ = loaded[name]
-            folds = KFold(_N_FOLDS, shuffle=True, random_state=seed + trial)
-            for fold, (train, test) in enumerate(folds.split(X)):
-                for method, columns, steps in plan:
-                    pipeline = make_pipeline(StandardScaler(), *map(clone, steps))
-                    seconds, n_warnings, _ = timed_fit(pipeline, X[train], y[train])
-                    r2 = r2_score(y[test], pipeline.predict(X[test]))
-                    rows.append({
-                        "setting": name, "method": method, "n": X.shape[0],
-                        "p": X.shape[1], "trial": trial, "fold": fold,
-                        "seed": seed + trial, **columns, "r2_test": r2,
-                        "fit_time_s": seconds, "n_warnings": n_warnings,
-                    })  # fmt: skip
-                    progress.step(
-                        f"{name} trial={trial} fold={fold} {method}: "
-                        f"R^2 {r2:.3f}, {seconds:.2f} s"
-                    )
-    return tidy(rows, "realdata")
+    data = {
+        name: (X, y, {"n": X.shape[0], "p": X.shape[1]})
+        for name, (X, y, _) in loaded.items()
+    }
+    return cross_validate("realdata", data, plans, KFold, _fit_and_score, seed, verbose)
+
+
+def _fit_and_score(pipeline, X, y, train, test):
+    seconds, n_warnings, _ = timed_fit(pipeline, X[train], y[train])
+    r2 = r2_score(y[test], pipeline.predict(X[test]))
+    scores = {"r2_test": r2, "fit_time_s": seconds, "n_warnings": n_warnings}
+    return scores, f"R^2 {r2:.3f}, {seconds:.2f} s"

@@ -7,22 +7,23 @@ stratified 5-fold cross-validation on scikit-learn's bundled data sets; see
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from .._classifier import DeepTDClassifier
-from ._common import Progress, tidy, timed_fit
-from ._realdata import candidates, checked_arguments, subsample, z_order
+from ._common import fill_doc, timed_fit
+from ._realdata import (
+    candidates,
+    checked_arguments,
+    cross_validate,
+    subsample,
+    z_order,
+)
 
-_N_FOLDS = 5
 DATASETS = ("breast cancer", "iris", "digits")
 
 _DEFAULTS = {
@@ -98,6 +99,7 @@ def _n_iter(model):
     return np.nan if n_iter is None else int(np.max(n_iter))
 
 
+@fill_doc
 def run_realdata_classification(
     datasets=DATASETS, *, ranks=None, trials=None, seed=0, quick=False, verbose=0
 ):
@@ -122,10 +124,10 @@ def run_realdata_classification(
     Parameters
     ----------
     datasets : tuple of str, default=("breast cancer", "iris", "digits")
-        Data sets to run.
+        The data sets, all three by default.
     ranks : tuple of int, default=None
-        Ranks of the DeepTD networks. ``None`` uses ``(1, 2, 4)`` (``(1, 2)``
-        with ``quick``).
+        Ranks of every DeepTDClassifier: ``None`` uses ``(1, 2, 4)``, or
+        ``(1, 2)`` with ``quick``.
     trials : int, default=None
         Repeats of stratified 5-fold cross-validation, trial ``t`` shuffling
         the folds and seeding every model with ``seed + t``. ``None`` uses 3
@@ -135,9 +137,7 @@ def run_realdata_classification(
     quick : bool, default=False
         A small version, seconds: at most 200 rows per data set and 20
         boosting iterations (instead of 100).
-    verbose : int, default=0
-        With tqdm (the benchmark extra), a progress bar on stderr when it is a
-        terminal; when positive, also one line per fit.
+    {verbose}
 
     Returns
     -------
@@ -160,12 +160,11 @@ def run_realdata_classification(
     --------
     >>> from sklearn_deeptd.benchmark import run_realdata_classification
     >>> results = run_realdata_classification(("iris",), ranks=(1,), quick=True)
-    >>> results.groupby("method", sort=False).size().head(3)
-    method
-    DeepTD 2x2 r=1          5
-    random start 2x2 r=1    5
-    DeepTD 4 r=1            5
-    dtype: int64
+    >>> results[["method", "n", "n_classes", "fold"]].head(3)
+                     method    n  n_classes  fold
+    0        DeepTD 2x2 r=1  150          3     0
+    1  random start 2x2 r=1  150          3     0
+    2          DeepTD 4 r=1  150          3     0
     """
     mode = _DEFAULTS["quick" if quick else "full"]
     datasets, ranks, trials = checked_arguments(datasets, DATASETS, ranks, trials, mode)
@@ -183,42 +182,39 @@ def run_realdata_classification(
         for name, (X, y, choices) in loaded.items()
         for trial in range(trials)
     }
-    total = sum(len(plan) for plan in plans.values()) * _N_FOLDS
-    rows = []
-    with (
-        threadpool_limits(limits=1),
-        Progress("realdata-classification", total, verbose) as progress,
-    ):
-        for (name, trial), plan in plans.items():
-            X, y, _ = loaded[name]
-            classes = np.unique(y)
-            folds = StratifiedKFold(_N_FOLDS, shuffle=True, random_state=seed + trial)
-            for fold, (train, test) in enumerate(folds.split(X, y)):
-                for method, columns, steps in plan:
-                    pipeline = make_pipeline(StandardScaler(), *map(clone, steps))
-                    seconds, n_warnings, n_converge = timed_fit(
-                        pipeline, X[train], y[train]
-                    )
-                    accuracy = accuracy_score(y[test], pipeline.predict(X[test]))
-                    loss = log_loss(
-                        y[test], pipeline.predict_proba(X[test]), labels=classes
-                    )
-                    rows.append({
-                        "setting": name, "method": method, "n": X.shape[0],
-                        "p": X.shape[1], "n_classes": classes.shape[0],
-                        "trial": trial, "fold": fold, "seed": seed + trial,
-                        **columns, "accuracy": accuracy, "log_loss": loss,
-                        "n_parameters": _n_parameters(pipeline[-1]),
-                        "n_iter": _n_iter(pipeline[-1]),
-                        "fit_time_s": seconds, "n_warnings": n_warnings,
-                        "n_convergence_warnings": n_converge,
-                    })  # fmt: skip
-                    progress.step(
-                        f"{name} trial={trial} fold={fold} {method}: "
-                        f"accuracy {accuracy:.3f}, log-loss {loss:.3f}, "
-                        f"{seconds:.2f} s"
-                    )
-    return tidy(rows, "realdata-classification")
+    data = {
+        name: (
+            X,
+            y,
+            {"n": X.shape[0], "p": X.shape[1], "n_classes": np.unique(y).shape[0]},
+        )
+        for name, (X, y, _) in loaded.items()
+    }
+    return cross_validate(
+        "realdata-classification",
+        data,
+        plans,
+        StratifiedKFold,
+        _fit_and_score,
+        seed,
+        verbose,
+    )
+
+
+def _fit_and_score(pipeline, X, y, train, test):
+    seconds, n_warnings, n_converge = timed_fit(pipeline, X[train], y[train])
+    accuracy = accuracy_score(y[test], pipeline.predict(X[test]))
+    loss = log_loss(y[test], pipeline.predict_proba(X[test]), labels=np.unique(y))
+    scores = {
+        "accuracy": accuracy,
+        "log_loss": loss,
+        "n_parameters": _n_parameters(pipeline[-1]),
+        "n_iter": _n_iter(pipeline[-1]),
+        "fit_time_s": seconds,
+        "n_warnings": n_warnings,
+        "n_convergence_warnings": n_converge,
+    }
+    return scores, f"accuracy {accuracy:.3f}, log-loss {loss:.3f}, {seconds:.2f} s"
 
 
 def summarize_realdata_classification(results):
