@@ -219,49 +219,57 @@ def _setting_label(options):
     return label
 
 
-def _run(name, settings, N_values, methods, trials, seed, n_test, verbose, search):
+def _run(name, settings, methods, options, seed, verbose):
     """Fit every method on the same rows for each setting, ``N`` and trial.
 
     ``settings`` are dicts of ``kernel_sizes``, ``activation``, ``rank`` and
-    either ``labels``, ``n_classes`` (and ``temperature``) or ``n_targets``;
-    ``search`` is ``None`` or ``(ranks, trials, N)`` for the rank search.
+    either ``labels`` and ``n_classes`` or ``n_targets``; ``options`` holds
+    ``N``, ``trials`` and ``n_test`` and, for the rank search, ``search_ranks``
+    and ``search_trials`` (a search on as many first trials, at the largest
+    ``N``).
     """
-    N_values = tuple(check_positive_int(N, "N") for N in N_values)
-    trials = check_positive_int(trials, "trials")
-    n_test = check_positive_int(n_test, "n_test")
+    N_values = tuple(check_positive_int(N, "N") for N in options["N"])
+    trials = check_positive_int(options["trials"], "trials")
+    n_test = check_positive_int(options["n_test"], "n_test")
+    ranks = tuple(
+        check_positive_int(r, "search_ranks") for r in options.get("search_ranks", ())
+    )
+    search_trials = 0
+    if ranks:
+        search_trials = check_positive_int(options["search_trials"], "search_trials")
     plan = []
-    for options in settings:
+    for setting in settings:
         for N in N_values:
             for trial in range(trials):
-                searched = search is not None and trial < search[1] and N == search[2]
-                plan.append((options, N, trial, [*methods] + ["search"] * searched))
+                searched = trial < search_trials and N == max(N_values)
+                plan.append((setting, N, trial, [*methods] + ["search"] * searched))
     rows = []
     with (
         threadpool_limits(limits=1),
         Progress(name, sum(len(p[3]) for p in plan), verbose) as progress,
     ):
-        for options, N, trial, trial_methods in plan:
+        for setting, N, trial, trial_methods in plan:
             trial_seed = seed + trial
-            sizes = options["kernel_sizes"]
+            sizes = setting["kernel_sizes"]
             planted, X, y, X_test, y_test = trial_data(
                 sizes,
                 N,
                 trial_seed,
                 n_test=n_test,
-                activation=options["activation"],
-                rank=options["rank"],
-                n_targets=options.get("n_targets"),
-                labels=options.get("labels"),
-                n_classes=options.get("n_classes", 2),
+                activation=setting["activation"],
+                rank=setting["rank"],
+                n_targets=setting.get("n_targets"),
+                labels=setting.get("labels"),
+                n_classes=setting.get("n_classes", 2),
             )
             n = X.shape[0]
             data = (X, y, X_test, y_test)
-            labels = options.get("labels")
+            labels = setting.get("labels")
             common = {
-                "setting": _setting_label(options),
+                "setting": _setting_label(setting),
                 "kernel_sizes": "x".join(str(size) for size in sizes),
-                "activation": options["activation"],
-                "rank": options["rank"],
+                "activation": setting["activation"],
+                "rank": setting["rank"],
                 "depth": len(sizes),
                 "p": int(np.prod(sizes)),
                 "N": N,
@@ -272,19 +280,19 @@ def _run(name, settings, N_values, methods, trials, seed, n_test, verbose, searc
             }
             if labels is not None:
                 common["labels"] = labels
-                common["n_classes"] = options["n_classes"]
+                common["n_classes"] = setting["n_classes"]
                 common["bayes_accuracy"] = planted.bayes_accuracy_
                 common["class_balance"] = float(np.bincount(y).min() / n)
                 estimator = DeepTDClassifier
             else:
-                common["n_targets"] = options["n_targets"]
+                common["n_targets"] = setting["n_targets"]
                 estimator = DeepTDRegressor
             for method in trial_methods:
                 if method == "search":
-                    row = _search_row(planted, data, trial_seed, options, search[0])
+                    row = _search_row(planted, data, trial_seed, setting, ranks)
                 elif method in _DEEPTD_METHODS:
                     row = _deeptd_row(
-                        method, estimator, planted, data, trial_seed, options
+                        method, estimator, planted, data, trial_seed, setting
                     )
                 else:
                     row = _peer_row(method, planted, data, trial_seed)
@@ -388,31 +396,16 @@ def run_classify_binary(
                       setting         method    n
     0  3x3 relu, threshold  DeepTD+refine  120
     """
-    options = resolve(
-        _DEFAULTS["classify-binary"],
-        quick,
-        kernel_sizes=kernel_sizes,
-        N=N,
-        trials=trials,
-        n_test=n_test,
-    )
+    methods = check_methods(methods, CLASSIFY_METHODS)
+    given = dict(kernel_sizes=kernel_sizes, N=N, trials=trials, n_test=n_test)
+    options = resolve(_DEFAULTS["classify-binary"], quick, given)
     sizes = check_kernel_settings([options["kernel_sizes"]])[0]
     settings = [
         {"kernel_sizes": sizes, "activation": activation, "rank": 1,
          "labels": kind, "n_classes": 2}
         for kind in _check_labels(_LABEL_KINDS if labels is None else labels)
     ]  # fmt: skip
-    return _run(
-        "classify-binary",
-        settings,
-        options["N"],
-        check_methods(methods, CLASSIFY_METHODS),
-        options["trials"],
-        seed,
-        options["n_test"],
-        verbose,
-        None,
-    )
+    return _run("classify-binary", settings, methods, options, seed, verbose)
 
 
 @fill_doc
@@ -506,9 +499,8 @@ def run_classify_multiclass(
                                  setting    n
     0  2x2 tanh r=2, 3 classes, logistic  160
     """
-    options = resolve(
-        _DEFAULTS["classify-multiclass"],
-        quick,
+    methods = check_methods(methods, CLASSIFY_METHODS)
+    given = dict(
         kernel_sizes=kernel_sizes,
         N=N,
         labels=labels,
@@ -517,6 +509,7 @@ def run_classify_multiclass(
         search_ranks=search_ranks,
         search_trials=search_trials,
     )
+    options = resolve(_DEFAULTS["classify-multiclass"], quick, given)
     sizes = check_kernel_settings([options["kernel_sizes"]])[0]
     rank = check_positive_int(rank, "rank")
     n_classes = check_positive_int(n_classes, "n_classes")
@@ -527,24 +520,7 @@ def run_classify_multiclass(
          "labels": kind, "n_classes": n_classes}
         for kind in _check_labels(options["labels"])
     ]  # fmt: skip
-    ranks = tuple(
-        check_positive_int(r, "search_ranks") for r in options["search_ranks"]
-    )
-    search = None
-    if ranks:
-        search_trials = check_positive_int(options["search_trials"], "search_trials")
-        search = (ranks, search_trials, max(options["N"]))
-    return _run(
-        "classify-multiclass",
-        settings,
-        options["N"],
-        check_methods(methods, CLASSIFY_METHODS),
-        options["trials"],
-        seed,
-        options["n_test"],
-        verbose,
-        search,
-    )
+    return _run("classify-multiclass", settings, methods, options, seed, verbose)
 
 
 @fill_doc
@@ -624,14 +600,9 @@ def run_multioutput(
                       setting    n
     0  2x2 tanh r=2, 2 targets  160
     """
-    options = resolve(
-        _DEFAULTS["multioutput"],
-        quick,
-        kernel_sizes=kernel_sizes,
-        N=N,
-        trials=trials,
-        n_test=n_test,
-    )
+    methods = check_methods(methods, _MULTIOUTPUT_METHODS)
+    given = dict(kernel_sizes=kernel_sizes, N=N, trials=trials, n_test=n_test)
+    options = resolve(_DEFAULTS["multioutput"], quick, given)
     sizes = check_kernel_settings([options["kernel_sizes"]])[0]
     settings = [
         {
@@ -641,17 +612,7 @@ def run_multioutput(
             "n_targets": check_positive_int(n_targets, "n_targets"),
         }
     ]
-    return _run(
-        "multioutput",
-        settings,
-        options["N"],
-        check_methods(methods, _MULTIOUTPUT_METHODS),
-        options["trials"],
-        seed,
-        options["n_test"],
-        verbose,
-        None,
-    )
+    return _run("multioutput", settings, methods, options, seed, verbose)
 
 
 def _joined(values):

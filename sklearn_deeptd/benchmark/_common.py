@@ -154,9 +154,9 @@ def fill_doc(function):
     return function
 
 
-def resolve(defaults, quick, **given):
-    """The given options, the mode's default (``defaults["quick"]`` or
-    ``defaults["full"]``) for those that are None."""
+def resolve(defaults, quick, given):
+    """The ``given`` dict of options, with the mode's default
+    (``defaults["quick"]`` or ``defaults["full"]``) for those that are None."""
     mode = defaults["quick" if quick else "full"]
     return {key: mode[key] if value is None else value for key, value in given.items()}
 

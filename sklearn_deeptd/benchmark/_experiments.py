@@ -207,14 +207,8 @@ def run_depth(
       setting  method   N    n
     0 d=2,D=3  DeepTD  20  120
     """
-    options = resolve(
-        _DEFAULTS["depth"],
-        quick,
-        kernel_sizes=kernel_sizes,
-        N=N,
-        refine_N=refine_N,
-        trials=trials,
-    )
+    given = dict(kernel_sizes=kernel_sizes, N=N, refine_N=refine_N, trials=trials)
+    options = resolve(_DEFAULTS["depth"], quick, given)
     return _recovery(
         "depth",
         check_kernel_settings(options["kernel_sizes"]),
@@ -293,9 +287,8 @@ def run_width(
        setting   method output_activation
     0  d=2,D=2  NaiveTD              relu
     """
-    options = resolve(
-        _DEFAULTS["width"], quick, widths=widths, N=N, refine_N=refine_N, trials=trials
-    )
+    given = dict(widths=widths, N=N, refine_N=refine_N, trials=trials)
+    options = resolve(_DEFAULTS["width"], quick, given)
     depth = check_positive_int(depth, "depth")
     widths = [check_positive_int(d, "widths") for d in options["widths"]]
     return _recovery(
@@ -365,9 +358,8 @@ def run_samples(
     >>> results["n"].tolist()
     [30, 300]
     """
-    options = resolve(
-        _DEFAULTS["samples"], quick, kernel_sizes=kernel_sizes, N=N, trials=trials
-    )
+    given = dict(kernel_sizes=kernel_sizes, N=N, trials=trials)
+    options = resolve(_DEFAULTS["samples"], quick, given)
     return _recovery(
         "samples",
         check_kernel_settings(options["kernel_sizes"]),
@@ -451,13 +443,8 @@ def run_timing(
     """
     if quick and base_n == 4000:
         base_n = 2000
-    options = resolve(
-        _DEFAULTS["timing"],
-        quick,
-        n_samples=n_samples,
-        kernel_sizes=kernel_sizes,
-        repeats=repeats,
-    )
+    given = dict(n_samples=n_samples, kernel_sizes=kernel_sizes, repeats=repeats)
+    options = resolve(_DEFAULTS["timing"], quick, given)
     methods = check_methods(methods, METHODS)
     repeats = check_positive_int(options["repeats"], "repeats")
     base_n = check_positive_int(base_n, "base_n")
@@ -625,7 +612,8 @@ def run_peers(
     >>> results["method"].tolist()
     ['DeepTD+refine', 'Ridge']
     """
-    options = resolve(_DEFAULTS["peers"], quick, settings=settings, trials=trials)
+    given = dict(settings=settings, trials=trials)
+    options = resolve(_DEFAULTS["peers"], quick, given)
     if methods is None:
         methods = PEER_METHODS
         if _tensorly_parafac() is None:

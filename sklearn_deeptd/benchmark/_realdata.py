@@ -150,8 +150,9 @@ def candidates(choices, n_features, estimator, ranks, one_layer_ranks, peers, se
     return out
 
 
-def _peers(seed, boosting_iter):
-    return {
+def _trial_models(X, choices, ranks, seed, boosting_iter):
+    """The :func:`candidates` of one trial on one data set."""
+    peers = {
         "Ridge": RidgeCV(alphas=np.logspace(-3, 3, 13)),
         # Standardised targets and early stopping, as a user would run a network.
         "MLPRegressor": TransformedTargetRegressor(
@@ -162,6 +163,10 @@ def _peers(seed, boosting_iter):
             max_iter=boosting_iter, random_state=seed
         ),
     }
+    # Branches of a single layer add up to one linear map: the first rank only.
+    return candidates(
+        choices, X.shape[1], DeepTDRegressor, ranks, ranks[:1], peers, seed
+    )
 
 
 def checked_arguments(datasets, known, ranks, trials, mode):
@@ -289,15 +294,8 @@ def run_realdata(
         for name in datasets
     }
     plans = {
-        # Branches of a single layer add up to one linear map: the first rank only.
-        (name, trial): candidates(
-            choices,
-            X.shape[1],
-            DeepTDRegressor,
-            ranks,
-            ranks[:1],
-            _peers(seed + trial, mode["boosting_iter"]),
-            seed + trial,
+        (name, trial): _trial_models(
+            X, choices, ranks, seed + trial, mode["boosting_iter"]
         )
         for name, (X, _, choices) in loaded.items()
         for trial in range(trials)

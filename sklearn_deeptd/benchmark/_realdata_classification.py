@@ -71,14 +71,19 @@ def _one_layer_ranks(ranks, n_classes):
     return useful or ranks[:1]
 
 
-def _peers(seed, boosting_iter):
-    return {
+def _trial_models(X, y, choices, ranks, seed, boosting_iter):
+    """The :func:`candidates` of one trial on one data set."""
+    peers = {
         "LogisticRegression": LogisticRegression(),
         "MLPClassifier": MLPClassifier(random_state=seed),
         "HistGradientBoosting": HistGradientBoostingClassifier(
             max_iter=boosting_iter, random_state=seed
         ),
     }
+    one_layer_ranks = _one_layer_ranks(ranks, np.unique(y).shape[0])
+    return candidates(
+        choices, X.shape[1], DeepTDClassifier, ranks, one_layer_ranks, peers, seed
+    )
 
 
 def _n_parameters(model):
@@ -170,14 +175,8 @@ def run_realdata_classification(
     datasets, ranks, trials = checked_arguments(datasets, DATASETS, ranks, trials, mode)
     loaded = {name: _load(name, mode["max_rows"], seed) for name in datasets}
     plans = {
-        (name, trial): candidates(
-            choices,
-            X.shape[1],
-            DeepTDClassifier,
-            ranks,
-            _one_layer_ranks(ranks, np.unique(y).shape[0]),
-            _peers(seed + trial, mode["boosting_iter"]),
-            seed + trial,
+        (name, trial): _trial_models(
+            X, y, choices, ranks, seed + trial, mode["boosting_iter"]
         )
         for name, (X, y, choices) in loaded.items()
         for trial in range(trials)
