@@ -24,7 +24,7 @@ from sklearn_deeptd.benchmark._realdata import DATASETS, local_patterns, z_order
 from sklearn_deeptd.benchmark._realdata_classification import (
     DATASETS as CLASSIFICATION_DATASETS,
 )
-from sklearn_deeptd.benchmark._registry import EXPERIMENTS
+from sklearn_deeptd.benchmark._registry import EXPERIMENTS, Experiment
 
 RECOVERY_COLUMNS = [
     "experiment",
@@ -284,7 +284,7 @@ def test_cli_subcommands_are_the_registry():
     usage = build_parser().format_usage().replace(" ", "").replace("\n", "")
     assert "{" + ",".join(EXPERIMENTS) + "}" in usage
     for name, experiment in EXPERIMENTS.items():
-        assert experiment.name == name
+        assert isinstance(experiment, Experiment) and experiment.name == name
     # Every runner of the registry is public, the real-data classification too.
     runners = {experiment.run.__name__ for experiment in EXPERIMENTS.values()}
     assert runners <= set(benchmark.__all__)
