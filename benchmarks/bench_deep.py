@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset, kernel_correlation
-from sklearn_deeptd.benchmark._experiments import _floor_seconds
+from sklearn_deeptd.benchmark._common import floor_seconds
 
 N = 50
 
@@ -54,7 +54,7 @@ def time_depth(depth, seeds):
     ratios, refine_free, seconds_all = [], [], []
     for seed in seeds:
         sizes, dataset, X, y = planted(depth, seed)
-        floor = _floor_seconds(X, y)
+        floor = floor_seconds(X, y)
         model, seconds, caught = timed_fit(sizes, X, y)
         _, free_seconds, _ = timed_fit(sizes, X, y, refine=False)
         worst = np.min(kernel_correlation(dataset.kernels_, model.kernels_))

@@ -1,5 +1,6 @@
 """The benchmark package: every experiment through the Python API and the CLI."""
 
+import io
 import subprocess
 import sys
 
@@ -17,8 +18,13 @@ from sklearn_deeptd.benchmark import (
     run_timing,
     run_width,
 )
-from sklearn_deeptd.benchmark.__main__ import main
-from sklearn_deeptd.benchmark._realdata import DATASETS, _z_order, local_patterns
+from sklearn_deeptd.benchmark.__main__ import build_parser, main
+from sklearn_deeptd.benchmark._common import Progress
+from sklearn_deeptd.benchmark._realdata import DATASETS, local_patterns, z_order
+from sklearn_deeptd.benchmark._realdata_classification import (
+    DATASETS as CLASSIFICATION_DATASETS,
+)
+from sklearn_deeptd.benchmark._registry import EXPERIMENTS, Experiment
 
 RECOVERY_COLUMNS = [
     "experiment",
@@ -236,7 +242,7 @@ def test_realdata_is_seeded_and_one_layer_is_the_linear_model():
 
 
 def test_realdata_helpers():
-    order = _z_order(8)
+    order = z_order(8)
     assert sorted(order) == list(range(64))
     # Consecutive fours are 2x2 blocks of the row-major 8x8 image.
     np.testing.assert_array_equal(order[:8], [0, 1, 8, 9, 2, 3, 10, 11])
@@ -271,6 +277,54 @@ def test_module_entry_point(tmp_path):
     )
     assert "[timing] 1/" in completed.stderr
     assert len(pd.read_csv(tmp_path / "timing.csv")) == 2 * 4
+
+
+def test_cli_subcommands_are_the_registry():
+    # argparse lists the subcommands, in order, as {depth,width,...}.
+    usage = build_parser().format_usage().replace(" ", "").replace("\n", "")
+    assert "{" + ",".join(EXPERIMENTS) + "}" in usage
+    for name, experiment in EXPERIMENTS.items():
+        assert isinstance(experiment, Experiment) and experiment.name == name
+    # Every runner of the registry is public, the real-data classification too.
+    runners = {experiment.run.__name__ for experiment in EXPERIMENTS.values()}
+    assert runners <= set(benchmark.__all__)
+    assert "run_realdata_classification" in benchmark.__all__
+    assert EXPERIMENTS["timing"].trials_parameter == "repeats"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_only(monkeypatch):
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    with Progress("demo", 3, verbose=0) as progress:
+        for _ in range(3):
+            progress.step("fit")
+    assert "demo" in sys.stderr.getvalue() and "3/3" in sys.stderr.getvalue()
+    # Piped: quiet unless verbose, then one line per fit.
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with Progress("demo", 2, verbose=0) as progress:
+        progress.step("fit")
+    assert sys.stderr.getvalue() == ""
+    with Progress("demo", 2, verbose=1) as progress:
+        progress.step("first fit")
+    assert sys.stderr.getvalue().startswith("[demo] 1/2 first fit (elapsed")
+
+
+def test_progress_without_tqdm_says_so_on_a_terminal(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    with Progress("demo", 1, verbose=0) as progress:
+        progress.step("fit")
+    assert "tqdm is not installed" in sys.stderr.getvalue()
+    assert "sklearn-deeptd[benchmark]" in sys.stderr.getvalue()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with Progress("demo", 1, verbose=1) as progress:
+        progress.step("fit")
+    assert sys.stderr.getvalue().startswith("[demo] 1/1 fit")
 
 
 def test_cli_rejects_bad_trials(tmp_path, capsys):
@@ -451,10 +505,6 @@ def test_label_cli_quick_mode_writes_csv_summary_and_plot(experiment, tmp_path, 
 
 
 def test_realdata_classification_cli_quick_mode(tmp_path, capsys):
-    from sklearn_deeptd.benchmark._realdata_classification import (
-        DATASETS as CLASSIFICATION_DATASETS,
-    )
-
     pytest.importorskip("matplotlib")
     name = "realdata-classification"
     assert main([name, "--quick", "--out", str(tmp_path)]) == 0
@@ -511,10 +561,7 @@ def test_realdata_classification_cli_quick_mode(tmp_path, capsys):
 
 
 def test_realdata_classification_is_seeded_and_checks_arguments():
-    from sklearn_deeptd.benchmark._realdata_classification import (
-        run_realdata_classification,
-    )
-
+    run_realdata_classification = benchmark.run_realdata_classification
     first = run_realdata_classification(("iris",), ranks=(1,), quick=True)
     second = run_realdata_classification(("iris",), ranks=(1,), quick=True)
     pd.testing.assert_series_equal(first["log_loss"], second["log_loss"])
@@ -524,15 +571,3 @@ def test_realdata_classification_is_seeded_and_checks_arguments():
         run_realdata_classification(("mnist",), quick=True)
     with pytest.raises(ValueError, match="ranks"):
         run_realdata_classification(("iris",), ranks=(0,), quick=True)
-
-
-@pytest.mark.parametrize(
-    "name", ["run_realdata_classification", "summarize_realdata_classification"]
-)
-def test_realdata_classification_docstrings_pass_numpydoc(name):
-    validate = pytest.importorskip("numpydoc.validate")
-    result = validate.validate(
-        f"sklearn_deeptd.benchmark._realdata_classification.{name}"
-    )
-    errors = [f"{code}: {msg}" for code, msg in result["errors"] if code != "RT02"]
-    assert not errors, "\n".join(errors)

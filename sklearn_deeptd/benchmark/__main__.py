@@ -13,35 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import _realdata_classification as realdata_labels
-from ._classification import EXPERIMENTS as LABEL_EXPERIMENTS
-from ._classification import PLOTS as LABEL_PLOTS
-from ._classification import summarize_labels
-from ._experiments import run_depth, run_peers, run_samples, run_timing, run_width
-from ._plots import MISSING, PLOTS
-from ._realdata import run_realdata
-from ._summary import summarize, to_markdown
-
-EXPERIMENTS = {
-    "depth": (run_depth, "per-layer recovery of deep networks (the paper's depth "
-              "experiment, d=2,D=12 and d=3,D=8, and deeper: d=2,D=14 and "
-              "16, d=3,D=9, d=4,D=6)"),
-    "width": (run_width, "recovery against kernel width at depth 4 with a ReLU "
-              "output layer (the paper's width experiment)"),
-    "samples": (run_samples, "recovery against samples per weight N"),
-    "timing": (run_timing, "fit time against n and p, as a ratio to one X.T @ y"),
-    "peers": (run_peers, "DeepTD+refine against a random start, MLPRegressor, "
-              "Ridge and TensorLy's parafac (when installed) at equal n"),
-    "realdata": (run_realdata, "5-fold R^2 and fit time on bundled and "
-                 "generated data: DeepTD at several ranks and kernel sizes, a "
-                 "random start, Ridge, MLPRegressor, HistGradientBoosting"),
-    **LABEL_EXPERIMENTS,
-    **realdata_labels.EXPERIMENTS,
-}  # fmt: skip
-# The label and multi-output experiments have their own summary and plot.
-SUMMARIES = {name: summarize_labels for name in LABEL_EXPERIMENTS}
-SUMMARIES.update(realdata_labels.SUMMARIES)
-PLOTS = {**PLOTS, **LABEL_PLOTS, **realdata_labels.PLOTS}
+from ._plots import MISSING
+from ._registry import EXPERIMENTS
+from ._summary import to_markdown
 
 
 def build_parser():
@@ -55,8 +29,10 @@ def build_parser():
         ),
     )
     commands = parser.add_subparsers(dest="experiment", required=True)
-    for name, (_, help_text) in EXPERIMENTS.items():
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+    for name, experiment in EXPERIMENTS.items():
+        sub = commands.add_parser(
+            name, help=experiment.description, description=experiment.description
+        )
         sub.add_argument(
             "--quick",
             action="store_true",
@@ -66,7 +42,7 @@ def build_parser():
             "--trials",
             type=int,
             default=None,
-            help="trials per point (repeats for timing); default: the mode's",
+            help=f"{experiment.trials_parameter} per point; default: the mode's",
         )
         sub.add_argument(
             "--out",
@@ -76,7 +52,12 @@ def build_parser():
         )
         sub.add_argument("--seed", type=int, default=0, help="first trial seed")
         sub.add_argument(
-            "--verbose", "-v", action="count", default=0, help="progress on stderr"
+            "--verbose",
+            "-v",
+            action="count",
+            default=0,
+            help="also print one line per fit on stderr (a progress bar with the "
+            "time left shows on a terminal with the benchmark extra's tqdm)",
         )
         sub.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
         sub.add_argument(
@@ -87,36 +68,38 @@ def build_parser():
     return parser
 
 
+def _results(experiment, args, csv):
+    """Run the experiment, or with ``--from-csv`` read its results."""
+    if not args.from_csv:
+        return experiment.run(
+            quick=args.quick,
+            seed=args.seed,
+            verbose=args.verbose,
+            **{experiment.trials_parameter: args.trials},
+        )
+    if not csv.exists():
+        raise ValueError(f"{csv} does not exist")
+    return pd.read_csv(csv)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    run, _ = EXPERIMENTS[args.experiment]
-    count = "repeats" if args.experiment == "timing" else "trials"
+    experiment = EXPERIMENTS[args.experiment]
     csv = args.out / f"{args.experiment}.csv"
     start = time.perf_counter()
-    if args.from_csv:
-        if not csv.exists():
-            print(f"error: {csv} does not exist", file=sys.stderr)
-            return 2
-        results = pd.read_csv(csv)
-    else:
-        try:
-            results = run(
-                quick=args.quick,
-                seed=args.seed,
-                verbose=args.verbose,
-                **{count: args.trials},
-            )
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+    try:
+        results = _results(experiment, args, csv)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - start
     args.out.mkdir(parents=True, exist_ok=True)
-    table = to_markdown(SUMMARIES.get(args.experiment, summarize)(results))
+    table = to_markdown(experiment.summarise(results))
     machine = (platform.machine(), platform.processor())  # processor may be ""
     if not args.from_csv:
         results.to_csv(csv, index=False)
         (args.out / f"{args.experiment}_summary.md").write_text(
-            f"# {args.experiment}: {EXPERIMENTS[args.experiment][1]}\n\n"
+            f"# {args.experiment}: {experiment.description}\n\n"
             f"Command: `python -m sklearn_deeptd.benchmark {args.experiment}"
             f"{' --quick' if args.quick else ''}"
             f"{f' --trials {args.trials}' if args.trials else ''}"
@@ -130,7 +113,7 @@ def main(argv=None):
     if not args.no_plot:
         try:
             png = args.out / f"{args.experiment}.png"
-            PLOTS[args.experiment](results, png)
+            experiment.plot(results, png)
             print(f"wrote {png}")
         except ImportError:
             print(MISSING, file=sys.stderr)

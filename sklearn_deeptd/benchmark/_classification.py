@@ -18,7 +18,6 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
 from .._classifier import DeepTDClassifier
-from .._datasets import PlantedCNNDataset
 from .._estimator import DeepTDRegressor
 from .._metrics import kernel_correlation
 from ._common import (
@@ -27,37 +26,40 @@ from ._common import (
     check_methods,
     check_positive_int,
     correlation_columns,
+    fill_doc,
+    resolve,
     tidy,
     timed_fit,
+    trial_data,
 )
 
 # The DeepTD variants, as estimator parameters (the names of the other
 # benchmarks: "DeepTD" is the start alone, "DeepTD+refine" the default).
-DEEPTD_METHODS = {
+_DEEPTD_METHODS = {
     "DeepTD+refine": {},
     "DeepTD": {"refine": False},
     "random start": {"init": "random"},
 }
 CLASSIFY_METHODS = (
-    *DEEPTD_METHODS,
+    *_DEEPTD_METHODS,
     "LogisticRegression",
     "MLPClassifier",
     "Bayes",
 )
-MULTIOUTPUT_METHODS = (*DEEPTD_METHODS, "Ridge")
-LABEL_KINDS = ("logistic", "threshold")
+_MULTIOUTPUT_METHODS = (*_DEEPTD_METHODS, "Ridge")
+_LABEL_KINDS = ("logistic", "threshold")
 RECOVERY_THRESHOLD = 0.99
 
-DEFAULTS = {
+_DEFAULTS = {
     "classify-binary": {
         "full": {"kernel_sizes": (8, 8, 8), "N": (10, 20, 50, 100, 300),
-                 "labels": LABEL_KINDS, "trials": 10, "n_test": 5000},
-        "quick": {"kernel_sizes": (4, 4, 4), "N": (20,), "labels": LABEL_KINDS,
-                  "trials": 2, "n_test": 500},
+                 "trials": 10, "n_test": 5000},
+        "quick": {"kernel_sizes": (4, 4, 4), "N": (20,), "trials": 2,
+                  "n_test": 500},
     },
     "classify-multiclass": {
         "full": {"kernel_sizes": (6, 6, 6), "N": (25, 50, 100),
-                 "labels": LABEL_KINDS, "trials": 10, "n_test": 5000,
+                 "labels": _LABEL_KINDS, "trials": 10, "n_test": 5000,
                  "search_ranks": (1, 2, 3), "search_trials": 3},
         "quick": {"kernel_sizes": (3, 3, 3), "N": (50,), "labels": ("logistic",),
                   "trials": 2, "n_test": 500, "search_ranks": (1, 2),
@@ -72,16 +74,11 @@ DEFAULTS = {
 }  # fmt: skip
 
 
-def _resolve(experiment, quick, **given):
-    mode = DEFAULTS[experiment]["quick" if quick else "full"]
-    return {key: mode[key] if value is None else value for key, value in given.items()}
-
-
 def _check_labels(labels):
     labels = (labels,) if isinstance(labels, str) else tuple(labels)
-    if not labels or any(kind not in LABEL_KINDS for kind in labels):
+    if not labels or any(kind not in _LABEL_KINDS for kind in labels):
         raise ValueError(
-            f"labels must be a non-empty subset of {list(LABEL_KINDS)}, got {labels}."
+            f"labels must be a non-empty subset of {list(_LABEL_KINDS)}, got {labels}."
         )
     return labels
 
@@ -117,7 +114,7 @@ def _deeptd_row(method, estimator, planted, data, trial_seed, options):
         activation=options["activation"],
         rank=options["rank"],
         random_state=trial_seed,
-        **DEEPTD_METHODS[method],
+        **_DEEPTD_METHODS[method],
     )
     seconds, n_warnings, n_convergence = timed_fit(model, X, y)
     if isinstance(model, DeepTDClassifier):
@@ -222,51 +219,57 @@ def _setting_label(options):
     return label
 
 
-def _run(name, settings, N_values, methods, trials, seed, n_test, verbose, search):
+def _run(name, settings, methods, options, seed, verbose):
     """Fit every method on the same rows for each setting, ``N`` and trial.
 
     ``settings`` are dicts of ``kernel_sizes``, ``activation``, ``rank`` and
-    either ``labels``, ``n_classes`` (and ``temperature``) or ``n_targets``;
-    ``search`` is ``None`` or ``(ranks, trials, N)`` for the rank search.
+    either ``labels`` and ``n_classes`` or ``n_targets``; ``options`` holds
+    ``N``, ``trials`` and ``n_test`` and, for the rank search, ``search_ranks``
+    and ``search_trials`` (a search on as many first trials, at the largest
+    ``N``).
     """
-    N_values = tuple(check_positive_int(N, "N") for N in N_values)
-    trials = check_positive_int(trials, "trials")
-    n_test = check_positive_int(n_test, "n_test")
+    N_values = tuple(check_positive_int(N, "N") for N in options["N"])
+    trials = check_positive_int(options["trials"], "trials")
+    n_test = check_positive_int(options["n_test"], "n_test")
+    ranks = tuple(
+        check_positive_int(r, "search_ranks") for r in options.get("search_ranks", ())
+    )
+    search_trials = 0
+    if ranks:
+        search_trials = check_positive_int(options["search_trials"], "search_trials")
     plan = []
-    for options in settings:
+    for setting in settings:
         for N in N_values:
             for trial in range(trials):
-                searched = search is not None and trial < search[1] and N == search[2]
-                plan.append((options, N, trial, [*methods] + ["search"] * searched))
-    progress = Progress(name, sum(len(p[3]) for p in plan), verbose)
+                searched = trial < search_trials and N == max(N_values)
+                plan.append((setting, N, trial, [*methods] + ["search"] * searched))
     rows = []
-    with threadpool_limits(limits=1):
-        for options, N, trial, trial_methods in plan:
+    with (
+        threadpool_limits(limits=1),
+        Progress(name, sum(len(p[3]) for p in plan), verbose) as progress,
+    ):
+        for setting, N, trial, trial_methods in plan:
             trial_seed = seed + trial
-            sizes = options["kernel_sizes"]
-            planted = PlantedCNNDataset(
+            sizes = setting["kernel_sizes"]
+            planted, X, y, X_test, y_test = trial_data(
                 sizes,
-                activation=options["activation"],
-                rank=options["rank"],
-                n_targets=options.get("n_targets"),
-                labels=options.get("labels"),
-                n_classes=options.get("n_classes", 2),
-                random_state=trial_seed,
+                N,
+                trial_seed,
+                n_test=n_test,
+                activation=setting["activation"],
+                rank=setting["rank"],
+                n_targets=setting.get("n_targets"),
+                labels=setting.get("labels"),
+                n_classes=setting.get("n_classes", 2),
             )
-            n = int(N * options["rank"] * sum(sizes))
-            X, y = planted.sample(
-                n, random_state=np.random.RandomState([trial_seed, n, 1])
-            )
-            X_test, y_test = planted.sample(
-                n_test, random_state=np.random.RandomState([trial_seed, n, 2])
-            )
+            n = X.shape[0]
             data = (X, y, X_test, y_test)
-            labels = options.get("labels")
+            labels = setting.get("labels")
             common = {
-                "setting": _setting_label(options),
+                "setting": _setting_label(setting),
                 "kernel_sizes": "x".join(str(size) for size in sizes),
-                "activation": options["activation"],
-                "rank": options["rank"],
+                "activation": setting["activation"],
+                "rank": setting["rank"],
                 "depth": len(sizes),
                 "p": int(np.prod(sizes)),
                 "N": N,
@@ -277,19 +280,19 @@ def _run(name, settings, N_values, methods, trials, seed, n_test, verbose, searc
             }
             if labels is not None:
                 common["labels"] = labels
-                common["n_classes"] = options["n_classes"]
+                common["n_classes"] = setting["n_classes"]
                 common["bayes_accuracy"] = planted.bayes_accuracy_
                 common["class_balance"] = float(np.bincount(y).min() / n)
                 estimator = DeepTDClassifier
             else:
-                common["n_targets"] = options["n_targets"]
+                common["n_targets"] = setting["n_targets"]
                 estimator = DeepTDRegressor
             for method in trial_methods:
                 if method == "search":
-                    row = _search_row(planted, data, trial_seed, options, search[0])
-                elif method in DEEPTD_METHODS:
+                    row = _search_row(planted, data, trial_seed, setting, ranks)
+                elif method in _DEEPTD_METHODS:
                     row = _deeptd_row(
-                        method, estimator, planted, data, trial_seed, options
+                        method, estimator, planted, data, trial_seed, setting
                     )
                 else:
                     row = _peer_row(method, planted, data, trial_seed)
@@ -307,6 +310,7 @@ def _run(name, settings, N_values, methods, trials, seed, n_test, verbose, searc
     return tidy(rows, name)
 
 
+@fill_doc
 def run_classify_binary(
     kernel_sizes=None,
     N=None,
@@ -356,12 +360,9 @@ def run_classify_binary(
     seed : int, default=0
         First trial seed: the planted network, the samples and every
         estimator's ``random_state``.
-    quick : bool, default=False
-        Use the small defaults (a few seconds).
-    n_test : int, default=None
-        Test rows. ``None`` uses 5000 (500 with ``quick``).
-    verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+    {quick}
+    {n_test}
+    {verbose}
 
     Returns
     -------
@@ -395,29 +396,19 @@ def run_classify_binary(
                       setting         method    n
     0  3x3 relu, threshold  DeepTD+refine  120
     """
-    options = _resolve(
-        "classify-binary", quick, kernel_sizes=kernel_sizes, N=N, labels=labels,
-        trials=trials, n_test=n_test,
-    )  # fmt: skip
+    methods = check_methods(methods, CLASSIFY_METHODS)
+    given = dict(kernel_sizes=kernel_sizes, N=N, trials=trials, n_test=n_test)
+    options = resolve(_DEFAULTS["classify-binary"], quick, given)
     sizes = check_kernel_settings([options["kernel_sizes"]])[0]
     settings = [
         {"kernel_sizes": sizes, "activation": activation, "rank": 1,
          "labels": kind, "n_classes": 2}
-        for kind in _check_labels(options["labels"])
+        for kind in _check_labels(_LABEL_KINDS if labels is None else labels)
     ]  # fmt: skip
-    return _run(
-        "classify-binary",
-        settings,
-        options["N"],
-        check_methods(methods, CLASSIFY_METHODS),
-        options["trials"],
-        seed,
-        options["n_test"],
-        verbose,
-        None,
-    )
+    return _run("classify-binary", settings, methods, options, seed, verbose)
 
 
+@fill_doc
 def run_classify_multiclass(
     kernel_sizes=None,
     N=None,
@@ -477,14 +468,12 @@ def run_classify_multiclass(
         ``quick``).
     trials : int, default=None
         Trials per label kind and ``N``. ``None`` uses 10 (2 with ``quick``).
-    seed : int, default=0
-        First trial seed.
+    {seed}
     quick : bool, default=False
-        Use the small defaults (a few seconds).
-    n_test : int, default=None
-        Test rows. ``None`` uses 5000 (500 with ``quick``).
-    verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        Use the small defaults: ``(3, 3, 3)``, ``N = 50``, logistic labels, 2
+        trials and one rank search, over ranks 1 and 2.
+    {n_test}
+    {verbose}
 
     Returns
     -------
@@ -496,6 +485,7 @@ def run_classify_multiclass(
     See Also
     --------
     run_classify_binary : Two classes, one branch.
+    run_multioutput : Several targets over shared branches.
     summarize_labels : The summary table of the results.
 
     Examples
@@ -509,11 +499,17 @@ def run_classify_multiclass(
                                  setting    n
     0  2x2 tanh r=2, 3 classes, logistic  160
     """
-    options = _resolve(
-        "classify-multiclass", quick, kernel_sizes=kernel_sizes, N=N,
-        labels=labels, trials=trials, n_test=n_test, search_ranks=search_ranks,
+    methods = check_methods(methods, CLASSIFY_METHODS)
+    given = dict(
+        kernel_sizes=kernel_sizes,
+        N=N,
+        labels=labels,
+        trials=trials,
+        n_test=n_test,
+        search_ranks=search_ranks,
         search_trials=search_trials,
-    )  # fmt: skip
+    )
+    options = resolve(_DEFAULTS["classify-multiclass"], quick, given)
     sizes = check_kernel_settings([options["kernel_sizes"]])[0]
     rank = check_positive_int(rank, "rank")
     n_classes = check_positive_int(n_classes, "n_classes")
@@ -524,26 +520,10 @@ def run_classify_multiclass(
          "labels": kind, "n_classes": n_classes}
         for kind in _check_labels(options["labels"])
     ]  # fmt: skip
-    ranks = tuple(
-        check_positive_int(r, "search_ranks") for r in options["search_ranks"]
-    )
-    search = None
-    if ranks:
-        search_trials = check_positive_int(options["search_trials"], "search_trials")
-        search = (ranks, search_trials, max(options["N"]))
-    return _run(
-        "classify-multiclass",
-        settings,
-        options["N"],
-        check_methods(methods, CLASSIFY_METHODS),
-        options["trials"],
-        seed,
-        options["n_test"],
-        verbose,
-        search,
-    )
+    return _run("classify-multiclass", settings, methods, options, seed, verbose)
 
 
+@fill_doc
 def run_multioutput(
     kernel_sizes=None,
     N=None,
@@ -551,7 +531,7 @@ def run_multioutput(
     n_targets=3,
     rank=2,
     activation="tanh",
-    methods=MULTIOUTPUT_METHODS,
+    methods=_MULTIOUTPUT_METHODS,
     trials=None,
     seed=0,
     quick=False,
@@ -592,14 +572,10 @@ def run_multioutput(
         Methods to run, a subset of the above.
     trials : int, default=None
         Trials per ``N``. ``None`` uses 10 (2 with ``quick``).
-    seed : int, default=0
-        First trial seed.
-    quick : bool, default=False
-        Use the small defaults (a few seconds).
-    n_test : int, default=None
-        Test rows. ``None`` uses 5000 (500 with ``quick``).
-    verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+    {seed}
+    {quick}
+    {n_test}
+    {verbose}
 
     Returns
     -------
@@ -624,10 +600,9 @@ def run_multioutput(
                       setting    n
     0  2x2 tanh r=2, 2 targets  160
     """
-    options = _resolve(
-        "multioutput", quick, kernel_sizes=kernel_sizes, N=N, trials=trials,
-        n_test=n_test,
-    )  # fmt: skip
+    methods = check_methods(methods, _MULTIOUTPUT_METHODS)
+    given = dict(kernel_sizes=kernel_sizes, N=N, trials=trials, n_test=n_test)
+    options = resolve(_DEFAULTS["multioutput"], quick, given)
     sizes = check_kernel_settings([options["kernel_sizes"]])[0]
     settings = [
         {
@@ -637,17 +612,7 @@ def run_multioutput(
             "n_targets": check_positive_int(n_targets, "n_targets"),
         }
     ]
-    return _run(
-        "multioutput",
-        settings,
-        options["N"],
-        check_methods(methods, MULTIOUTPUT_METHODS),
-        options["trials"],
-        seed,
-        options["n_test"],
-        verbose,
-        None,
-    )
+    return _run("multioutput", settings, methods, options, seed, verbose)
 
 
 def _joined(values):
@@ -687,7 +652,7 @@ def summarize_labels(results):
 
     See Also
     --------
-    run_classify_binary : One of the experiments it summarises.
+    summarize : The summary of the paper's experiments, timing and peers.
 
     Examples
     --------
@@ -747,73 +712,3 @@ def summarize_labels(results):
                 dtype=object,
             )
     return summary
-
-
-EXPERIMENTS = {
-    "classify-binary": (
-        run_classify_binary,
-        "binary labels of a planted (8, 8, 8) ReLU network (logistic and "
-        "threshold): DeepTDClassifier against its start, a random start, "
-        "LogisticRegression and MLPClassifier",
-    ),
-    "classify-multiclass": (
-        run_classify_multiclass,
-        "4 classes over 2 planted (6, 6, 6) tanh branches: DeepTDClassifier's "
-        "recovery of every branch, peers, and the rank GridSearchCV picks",
-    ),
-    "multioutput": (
-        run_multioutput,
-        "3 noiseless targets over 2 planted (8, 8, 8) tanh branches: "
-        "multi-output DeepTDRegressor's recovery and test R^2",
-    ),
-}
-
-
-def plot_labels(results, path):
-    """Recovery (mean and worst layer) and the test score against ``N``, one
-    row of two panels per setting."""
-    from ._plots import _save, _style, pyplot
-
-    styles = {"LogisticRegression": ("C5", "x"), "MLPClassifier": ("C4", "D"),
-              "Bayes": ("k", "*")}  # fmt: skip
-
-    plt = pyplot()
-    settings = list(dict.fromkeys(results["setting"]))
-    score = "accuracy_test" if "accuracy_test" in results.columns else "r2_test"
-    fig, axes = plt.subplots(
-        len(settings), 2, figsize=(11, 3.8 * len(settings)), squeeze=False
-    )
-    for (left, right), setting in zip(axes, settings):
-        part = results[results["setting"] == setting]
-        # The rank search ran on a few trials only: it is in the summary table.
-        methods = [m for m in dict.fromkeys(part["method"]) if m != "GridSearchCV rank"]
-        for method in methods:
-            color, marker = styles.get(method) or _style(method)
-            rows = part[part["method"] == method]
-            if rows["corr_min"].notna().any():
-                by_N = rows.groupby("N")
-                left.plot(by_N["corr_mean"].mean(), color=color, marker=marker,
-                          label=f"{method} (mean)")  # fmt: skip
-                left.plot(by_N["corr_min"].min(), color=color, linestyle=":",
-                          label=f"{method} (worst)")  # fmt: skip
-            scores = rows.groupby("N")[score].mean()
-            if len(scores) > 1:
-                right.plot(scores, color=color, marker=marker, label=method)
-            else:
-                right.scatter(scores.index, scores, color=color, marker=marker,
-                              label=method)  # fmt: skip
-        left.axhline(RECOVERY_THRESHOLD, color="grey", linewidth=0.6)
-        left.set_ylim(0, 1.03)
-        left.set_ylabel("|cos(true, learned)|")
-        left.set_title(f"{setting}: recovery", fontsize=9)
-        right.set_ylabel(f"mean {score.replace('_', ' ')}")
-        right.set_title(f"{setting}: test score", fontsize=9)
-        for ax in (left, right):
-            ax.set_xscale("log")
-            ax.set_xlabel("N (rows per weight and branch)")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=6)
-    _save(fig, path)
-
-
-PLOTS = {name: plot_labels for name in EXPERIMENTS}

@@ -23,7 +23,7 @@ METHODS = {
 # Methods that run the (costly) refinement.
 REFINED = ("DeepTD+refine", "random start")
 
-N_TEST = 1000
+_N_TEST = 1000
 
 
 def setting_label(kernel_sizes):
@@ -62,44 +62,131 @@ def check_kernel_settings(kernel_sizes, name="kernel_sizes"):
     return settings
 
 
+_TQDM_MISSING = (
+    "tqdm is not installed: no progress bar. Install the benchmark extra "
+    "(pip install 'sklearn-deeptd[benchmark]') to get one, or pass -v for a "
+    "line per fit."
+)
+
+
 class Progress:
-    """``verbose`` progress on stderr: one line per fit with a count and ETA."""
+    """Progress of ``total`` fits on stderr, a context manager.
+
+    A tqdm bar with the time left when stderr is a terminal (none when it is
+    piped, or without tqdm); with ``verbose``, also one line per fit with a
+    count and the time left.
+
+    Parameters
+    ----------
+    name : str
+        The experiment, the bar's label.
+    total : int
+        Number of fits.
+    verbose : int
+        Print one line per fit when positive.
+    """
 
     def __init__(self, name, total, verbose):
         self.name, self.total, self.verbose = name, total, verbose
         self.done = 0
         self.start = time.perf_counter()
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            self._bar = None
+            if not verbose and sys.stderr.isatty():
+                print(_TQDM_MISSING, file=sys.stderr)
+        else:
+            # disable=None: no bar when stderr is not a terminal.
+            self._bar = tqdm(
+                total=total, desc=name, unit="fit", file=sys.stderr, disable=None
+            )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._bar is not None:
+            self._bar.close()
 
     def step(self, message):
+        """Count one fit; with ``verbose``, print ``message`` about it."""
         self.done += 1
+        if self._bar is not None:
+            self._bar.update()
         if not self.verbose:
             return
         elapsed = time.perf_counter() - self.start
         eta = elapsed / self.done * (self.total - self.done)
-        print(
+        line = (
             f"[{self.name}] {self.done}/{self.total} {message} "
-            f"(elapsed {elapsed:.0f} s, eta {eta:.0f} s)",
-            file=sys.stderr,
-            flush=True,
+            f"(elapsed {elapsed:.0f} s, eta {eta:.0f} s)"
         )
+        if self._bar is not None:
+            # Above the bar, which stays at the bottom.
+            self._bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
 
-def trial_data(kernel_sizes, N, trial_seed, output_activation="identity", n_test=None):
+# Parameter entries that several ``run_*`` docstrings share (see fill_doc).
+_DOC_PARAMETERS = {
+    "seed": """seed : int, default=0
+        First trial seed.""",
+    "quick": """quick : bool, default=False
+        Use the small defaults.""",
+    "max_iter": """max_iter : int, default=300
+        ``max_iter`` of every estimator.""",
+    "n_test": """n_test : int, default=None
+        Test rows. ``None`` uses 5000 (500 with ``quick``).""",
+    "verbose": """verbose : int, default=0
+        Progress on stderr: with tqdm (the benchmark extra), a bar with the
+        time left when stderr is a terminal; when positive, also one line per
+        fit with its result.""",
+}
+
+
+def fill_doc(function):
+    """Fill the ``{seed}``, ``{quick}``, ``{max_iter}``, ``{n_test}`` and
+    ``{verbose}`` parameter entries of a docstring."""
+    for key, text in _DOC_PARAMETERS.items():
+        function.__doc__ = function.__doc__.replace("{" + key + "}", text)
+    return function
+
+
+def resolve(defaults, quick, given):
+    """The ``given`` dict of options, with the mode's default
+    (``defaults["quick"]`` or ``defaults["full"]``) for those that are None."""
+    mode = defaults["quick" if quick else "full"]
+    return {key: mode[key] if value is None else value for key, value in given.items()}
+
+
+def trial_data(kernel_sizes, N, trial_seed, *, n_test=None, **planted_params):
     """The planted network of one trial, its training and test samples.
 
-    The network depends on the trial seed only (so every N of a trial learns the
-    same network); the samples on the seed and N.
+    The network (``PlantedCNNDataset(kernel_sizes, **planted_params)``)
+    depends on the trial seed only (so every N of a trial learns the same
+    network); the ``n = N * rank * sum(kernel_sizes)`` training and the
+    ``n_test`` test samples on the seed and ``n``.
     """
-    planted = PlantedCNNDataset(
-        kernel_sizes, output_activation=output_activation, random_state=trial_seed
-    )
-    n = int(N * sum(kernel_sizes))
+    planted = PlantedCNNDataset(kernel_sizes, random_state=trial_seed, **planted_params)
+    n = int(N * planted_params.get("rank", 1) * sum(kernel_sizes))
     X, y = planted.sample(n, random_state=np.random.RandomState([trial_seed, n, 1]))
     X_test, y_test = planted.sample(
-        N_TEST if n_test is None else n_test,
+        _N_TEST if n_test is None else n_test,
         random_state=np.random.RandomState([trial_seed, n, 2]),
     )
     return planted, X, y, X_test, y_test
+
+
+def floor_seconds(X, y, repeats=15):
+    """Median time of ``X.T @ y``: the cost of reading the data once."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        X.T @ y
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 def timed_fit(model, X, y):

@@ -26,6 +26,9 @@ from ._common import (
     check_positive_int,
     correlation_columns,
     deeptd_row,
+    fill_doc,
+    floor_seconds,
+    resolve,
     setting_columns,
     setting_label,
     tidy,
@@ -42,7 +45,7 @@ PEER_METHODS = (
     "TensorLy parafac",
 )
 
-DEFAULTS = {
+_DEFAULTS = {
     "depth": {
         "full": {"kernel_sizes": [(2,) * 12, (3,) * 8, (2,) * 14, (2,) * 16,
                                   (3,) * 9, (4,) * 6],
@@ -77,11 +80,6 @@ DEFAULTS = {
 }  # fmt: skip
 
 
-def _resolve(experiment, quick, **given):
-    mode = DEFAULTS[experiment]["quick" if quick else "full"]
-    return {key: mode[key] if value is None else value for key, value in given.items()}
-
-
 def _recovery(
     name,
     settings,
@@ -105,37 +103,38 @@ def _recovery(
         for N in N_values
         for trial in range(trials)
     ]
-    progress = Progress(name, sum(len(p[3]) for p in plan), verbose)
     rows = []
-    for sizes, N, trial, trial_methods in plan:
-        if not trial_methods:
-            continue
-        trial_seed = seed + trial
-        planted, X, y, X_test, y_test = trial_data(
-            sizes, N, trial_seed, output_activation
-        )
-        common = setting_columns(sizes, N, trial, trial_seed, X.shape[0])
-        common["output_activation"] = output_activation
-        for method in trial_methods:
-            row = deeptd_row(
-                method,
-                planted,
-                X,
-                y,
-                X_test,
-                y_test,
-                trial_seed,
-                output_activation=output_activation,
-                max_iter=max_iter,
+    with Progress(name, sum(len(p[3]) for p in plan), verbose) as progress:
+        for sizes, N, trial, trial_methods in plan:
+            if not trial_methods:
+                continue
+            trial_seed = seed + trial
+            planted, X, y, X_test, y_test = trial_data(
+                sizes, N, trial_seed, output_activation=output_activation
             )
-            rows.append({**common, **row})
-            progress.step(
-                f"{common['setting']} N={N} trial={trial} {method}: "
-                f"min corr {row['corr_min']:.3f}, {row['fit_time_s']:.2f} s"
-            )
+            common = setting_columns(sizes, N, trial, trial_seed, X.shape[0])
+            common["output_activation"] = output_activation
+            for method in trial_methods:
+                row = deeptd_row(
+                    method,
+                    planted,
+                    X,
+                    y,
+                    X_test,
+                    y_test,
+                    trial_seed,
+                    output_activation=output_activation,
+                    max_iter=max_iter,
+                )
+                rows.append({**common, **row})
+                progress.step(
+                    f"{common['setting']} N={N} trial={trial} {method}: "
+                    f"min corr {row['corr_min']:.3f}, {row['fit_time_s']:.2f} s"
+                )
     return tidy(rows, name)
 
 
+@fill_doc
 def run_depth(
     kernel_sizes=None,
     N=None,
@@ -181,10 +180,8 @@ def run_depth(
         estimator's ``random_state``.
     quick : bool, default=False
         Use the small defaults (about a minute on two cores).
-    max_iter : int, default=300
-        ``max_iter`` of every estimator.
-    verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+    {max_iter}
+    {verbose}
 
     Returns
     -------
@@ -210,10 +207,8 @@ def run_depth(
       setting  method   N    n
     0 d=2,D=3  DeepTD  20  120
     """
-    options = _resolve(
-        "depth", quick, kernel_sizes=kernel_sizes, N=N, refine_N=refine_N,
-        trials=trials,
-    )  # fmt: skip
+    given = dict(kernel_sizes=kernel_sizes, N=N, refine_N=refine_N, trials=trials)
+    options = resolve(_DEFAULTS["depth"], quick, given)
     return _recovery(
         "depth",
         check_kernel_settings(options["kernel_sizes"]),
@@ -227,6 +222,7 @@ def run_depth(
     )
 
 
+@fill_doc
 def run_width(
     widths=None,
     depth=4,
@@ -268,14 +264,11 @@ def run_width(
         ``(20,)``.
     trials : int, default=None
         Trials per width and ``N``. ``None`` uses 20 (3 with ``quick``).
-    seed : int, default=0
-        First trial seed.
+    {seed}
     quick : bool, default=False
-        Use the small defaults.
-    max_iter : int, default=300
-        ``max_iter`` of every estimator.
-    verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        Use the small defaults: widths 2 to 4, ``N`` of 10 and 20, 3 trials.
+    {max_iter}
+    {verbose}
 
     Returns
     -------
@@ -294,8 +287,8 @@ def run_width(
        setting   method output_activation
     0  d=2,D=2  NaiveTD              relu
     """
-    options = _resolve("width", quick, widths=widths, N=N, refine_N=refine_N,
-                       trials=trials)  # fmt: skip
+    given = dict(widths=widths, N=N, refine_N=refine_N, trials=trials)
+    options = resolve(_DEFAULTS["width"], quick, given)
     depth = check_positive_int(depth, "depth")
     widths = [check_positive_int(d, "widths") for d in options["widths"]]
     return _recovery(
@@ -312,6 +305,7 @@ def run_width(
     )
 
 
+@fill_doc
 def run_samples(
     kernel_sizes=None,
     N=None,
@@ -341,22 +335,21 @@ def run_samples(
     trials : int, default=None
         Trials per setting and ``N``. ``None`` uses 20 (3 with ``quick``).
     seed : int, default=0
-        First trial seed.
-    quick : bool, default=False
-        Use the small defaults.
-    max_iter : int, default=300
-        ``max_iter`` of every estimator.
-    verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+        First trial seed: trial ``t`` learns the network of seed ``seed + t``
+        at every ``N``.
+    {quick}
+    {max_iter}
+    {verbose}
 
     Returns
     -------
     results : pandas.DataFrame
-        One row per trial and method, with the columns of :func:`run_depth`.
+        One row per setting, ``N``, trial and method, with the columns of
+        :func:`run_depth`.
 
     See Also
     --------
-    run_depth : The paper's depth experiment.
+    run_depth : The paper's depth experiment, refined at one ``N``.
 
     Examples
     --------
@@ -365,8 +358,8 @@ def run_samples(
     >>> results["n"].tolist()
     [30, 300]
     """
-    options = _resolve("samples", quick, kernel_sizes=kernel_sizes, N=N,
-                       trials=trials)  # fmt: skip
+    given = dict(kernel_sizes=kernel_sizes, N=N, trials=trials)
+    options = resolve(_DEFAULTS["samples"], quick, given)
     return _recovery(
         "samples",
         check_kernel_settings(options["kernel_sizes"]),
@@ -380,16 +373,7 @@ def run_samples(
     )
 
 
-def _floor_seconds(X, y, repeats=15):
-    """Median time of ``X.T @ y``: the cost of reading the data once."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        X.T @ y
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
+@fill_doc
 def run_timing(
     n_samples=None,
     kernel_sizes=None,
@@ -431,10 +415,8 @@ def run_timing(
         Timed fits per point and method. ``None`` uses 5 (3 with ``quick``).
     seed : int, default=0
         Seed of the planted network, the data and the estimators.
-    quick : bool, default=False
-        Use the small defaults.
-    verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+    {quick}
+    {verbose}
 
     Returns
     -------
@@ -461,8 +443,8 @@ def run_timing(
     """
     if quick and base_n == 4000:
         base_n = 2000
-    options = _resolve("timing", quick, n_samples=n_samples,
-                       kernel_sizes=kernel_sizes, repeats=repeats)  # fmt: skip
+    given = dict(n_samples=n_samples, kernel_sizes=kernel_sizes, repeats=repeats)
+    options = resolve(_DEFAULTS["timing"], quick, given)
     methods = check_methods(methods, METHODS)
     repeats = check_positive_int(options["repeats"], "repeats")
     base_n = check_positive_int(base_n, "base_n")
@@ -472,9 +454,9 @@ def run_timing(
     ] + [
         ("p", sizes, base_n) for sizes in check_kernel_settings(options["kernel_sizes"])
     ]
-    progress = Progress("timing", len(points) * len(methods) * repeats, verbose)
     rows = []
-    with threadpool_limits(limits=1):
+    total = len(points) * len(methods) * repeats
+    with threadpool_limits(limits=1), Progress("timing", total, verbose) as progress:
         _time_points(points, methods, repeats, seed, progress, rows)
     return tidy(rows, "timing")
 
@@ -484,7 +466,7 @@ def _time_points(points, methods, repeats, seed, progress, rows):
         planted, X, y, _, _ = trial_data(sizes, n / sum(sizes), seed, n_test=1)
         for repeat in range(repeats):
             for method in methods:
-                floor = _floor_seconds(X, y)
+                floor = floor_seconds(X, y)
                 model = DeepTDRegressor(sizes, random_state=seed, **METHODS[method])
                 seconds, _, _ = timed_fit(model, X, y)
                 rows.append(
@@ -565,6 +547,7 @@ def _peer_row(method, planted, X, y, X_test, y_test, trial_seed, max_iter):
     }
 
 
+@fill_doc
 def run_peers(
     settings=None,
     *,
@@ -597,14 +580,11 @@ def run_peers(
         ``"TensorLy parafac"`` with a warning when TensorLy is missing.
     trials : int, default=None
         Trials per setting. ``None`` uses 10 (2 with ``quick``).
-    seed : int, default=0
-        First trial seed.
-    quick : bool, default=False
-        Use the small defaults.
+    {seed}
+    {quick}
     max_iter : int, default=300
         ``max_iter`` of the DeepTDRegressor variants and of ``parafac``.
-    verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+    {verbose}
 
     Returns
     -------
@@ -632,7 +612,8 @@ def run_peers(
     >>> results["method"].tolist()
     ['DeepTD+refine', 'Ridge']
     """
-    options = _resolve("peers", quick, settings=settings, trials=trials)
+    given = dict(settings=settings, trials=trials)
+    options = resolve(_DEFAULTS["peers"], quick, given)
     if methods is None:
         methods = PEER_METHODS
         if _tensorly_parafac() is None:
@@ -652,20 +633,20 @@ def run_peers(
         for sizes, N in options["settings"]
     ]
     trials = check_positive_int(options["trials"], "trials")
-    progress = Progress("peers", len(pairs) * trials * len(methods), verbose)
     rows = []
-    for sizes, N in pairs:
-        for trial in range(trials):
-            trial_seed = seed + trial
-            planted, X, y, X_test, y_test = trial_data(sizes, N, trial_seed)
-            common = setting_columns(sizes, N, trial, trial_seed, X.shape[0])
-            for method in methods:
-                row = _peer_row(
-                    method, planted, X, y, X_test, y_test, trial_seed, max_iter
-                )
-                rows.append({**common, **row})
-                progress.step(
-                    f"{common['setting']} N={N} trial={trial} {method}: "
-                    f"R^2 {row['r2_test']:.3f}, {row['fit_time_s']:.2f} s"
-                )
+    with Progress("peers", len(pairs) * trials * len(methods), verbose) as progress:
+        for sizes, N in pairs:
+            for trial in range(trials):
+                trial_seed = seed + trial
+                planted, X, y, X_test, y_test = trial_data(sizes, N, trial_seed)
+                common = setting_columns(sizes, N, trial, trial_seed, X.shape[0])
+                for method in methods:
+                    row = _peer_row(
+                        method, planted, X, y, X_test, y_test, trial_seed, max_iter
+                    )
+                    rows.append({**common, **row})
+                    progress.step(
+                        f"{common['setting']} N={N} trial={trial} {method}: "
+                        f"R^2 {row['r2_test']:.3f}, {row['fit_time_s']:.2f} s"
+                    )
     return tidy(rows, "peers")

@@ -2,11 +2,13 @@
 
 import numpy as np
 
+from ._classification import RECOVERY_THRESHOLD
+
 MISSING = (
     "matplotlib is not installed: no plot written. Install the benchmark extra "
     "(pip install 'sklearn-deeptd[benchmark]') to get PNG plots."
 )
-STYLE = {
+_STYLE = {
     "DeepTD": ("C0", "o"),
     "NaiveTD": ("C1", "s"),
     "DeepTD+refine": ("C2", "^"),
@@ -17,7 +19,7 @@ STYLE = {
 }
 
 
-def pyplot():
+def _pyplot():
     """matplotlib.pyplot on the Agg backend, or an ImportError naming the extra."""
     try:
         import matplotlib
@@ -41,13 +43,13 @@ def _legend(axes, **kwargs):
 
 
 def _style(method):
-    return STYLE.get(method, ("k", "."))
+    return _STYLE.get(method, ("k", "."))
 
 
 def _save(fig, path, **layout):
     fig.tight_layout(**layout)
     fig.savefig(path, dpi=110)
-    pyplot().close(fig)
+    _pyplot().close(fig)
 
 
 def _mean_and_second_line(ax, part, by, second, labels):
@@ -66,7 +68,7 @@ def _mean_and_second_line(ax, part, by, second, labels):
 
 def plot_depth(results, path):
     """Per-layer mean correlation, one panel per setting."""
-    plt = pyplot()
+    plt = _pyplot()
     settings = list(dict.fromkeys(results["setting"]))
     fig, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 4.8),
                              squeeze=False)  # fmt: skip
@@ -109,7 +111,7 @@ def plot_depth(results, path):
 
 def plot_width(results, path):
     """Mean correlation against width, one panel per N."""
-    plt = pyplot()
+    plt = _pyplot()
     Ns = sorted(results["N"].unique())
     fig, axes = plt.subplots(1, len(Ns), figsize=(4.5 * len(Ns), 4), squeeze=False)
     for ax, N in zip(axes[0], Ns):
@@ -124,7 +126,7 @@ def plot_width(results, path):
 
 def plot_samples(results, path):
     """Mean and worst-layer correlation against N, one panel per setting."""
-    plt = pyplot()
+    plt = _pyplot()
     settings = list(dict.fromkeys(results["setting"]))
     fig, axes = plt.subplots(1, len(settings), figsize=(5 * len(settings), 4),
                              squeeze=False)  # fmt: skip
@@ -140,7 +142,7 @@ def plot_samples(results, path):
 
 def plot_timing(results, path):
     """Median fit time / (X.T @ y time) against n and against p."""
-    plt = pyplot()
+    plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, sweep, x in zip(axes, ("n", "p"), ("n", "p")):
         part = results[results["sweep"] == sweep]
@@ -162,7 +164,7 @@ def plot_timing(results, path):
 
 def plot_peers(results, path):
     """Test R^2 and median fit time per setting and method."""
-    plt = pyplot()
+    plt = _pyplot()
     settings = list(dict.fromkeys(results["setting"]))
     methods = list(dict.fromkeys(results["method"]))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -188,44 +190,91 @@ def plot_peers(results, path):
     _save(fig, path)
 
 
+def plot_labels(results, path):
+    """Recovery (mean and worst layer) and the test score against ``N``, one
+    row of two panels per setting."""
+    label_styles = {"LogisticRegression": ("C5", "x"), "MLPClassifier": ("C4", "D"),
+                    "Bayes": ("k", "*")}  # fmt: skip
+    plt = _pyplot()
+    settings = list(dict.fromkeys(results["setting"]))
+    score = "accuracy_test" if "accuracy_test" in results.columns else "r2_test"
+    fig, axes = plt.subplots(
+        len(settings), 2, figsize=(11, 3.8 * len(settings)), squeeze=False
+    )
+    for (left, right), setting in zip(axes, settings):
+        part = results[results["setting"] == setting]
+        # The rank search ran on a few trials only: it is in the summary table.
+        methods = [m for m in dict.fromkeys(part["method"]) if m != "GridSearchCV rank"]
+        for method in methods:
+            color, marker = label_styles.get(method) or _style(method)
+            rows = part[part["method"] == method]
+            if rows["corr_min"].notna().any():
+                by_N = rows.groupby("N")
+                left.plot(by_N["corr_mean"].mean(), color=color, marker=marker,
+                          label=f"{method} (mean)")  # fmt: skip
+                left.plot(by_N["corr_min"].min(), color=color, linestyle=":",
+                          label=f"{method} (worst)")  # fmt: skip
+            scores = rows.groupby("N")[score].mean()
+            if len(scores) > 1:
+                right.plot(scores, color=color, marker=marker, label=method)
+            else:
+                right.scatter(scores.index, scores, color=color, marker=marker,
+                              label=method)  # fmt: skip
+        left.axhline(RECOVERY_THRESHOLD, color="grey", linewidth=0.6)
+        left.set_ylim(0, 1.03)
+        left.set_ylabel("|cos(true, learned)|")
+        left.set_title(f"{setting}: recovery", fontsize=9)
+        right.set_ylabel(f"mean {score.replace('_', ' ')}")
+        right.set_title(f"{setting}: test score", fontsize=9)
+        for ax in (left, right):
+            ax.set_xscale("log")
+            ax.set_xlabel("N (rows per weight and branch)")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=6)
+    _save(fig, path)
+
+
 def plot_realdata(results, path):
-    """Cross-validated R^2 (mean and std over folds) per method, one panel per
-    data set, with each method's median fit time at the end of its bar."""
-    plt = pyplot()
+    """Cross-validated R^2 or, for classification, accuracy (mean and std over
+    folds) per method, one panel per data set; the label past each bar gives
+    the mean, the mean log-loss (for classification) and the median fit time."""
+    classification = "accuracy" in results.columns
+    score = "accuracy" if classification else "r2_test"
+    plt = _pyplot()
     settings = list(dict.fromkeys(results["setting"]))
     panels = [results[results["setting"] == s] for s in settings]
     height = max(part["method"].nunique() for part in panels)
     size = (6 * len(settings), 0.3 * height + 1.4)
     fig, axes = plt.subplots(1, len(settings), figsize=size, squeeze=False)
     colors = {"DeepTD": "C0", "random start": "C3", "Ridge": "C5",
-              "MLPRegressor": "C4", "HistGradientBoosting": "C1"}  # fmt: skip
+              "LogisticRegression": "C5", "MLPRegressor": "C4",
+              "MLPClassifier": "C4", "HistGradientBoosting": "C1"}  # fmt: skip
     for ax, setting, part in zip(axes[0], settings, panels):
         rows = part.groupby("method", sort=False)
-        r2, std = rows["r2_test"].mean(), rows["r2_test"].std()
-        seconds = rows["fit_time_s"].median()
-        model = rows["model"].first()
-        y = np.arange(len(r2))[::-1]
-        ax.barh(y, r2.clip(lower=0), xerr=std, color=[colors[m] for m in model],
+        mean, std = rows[score].mean(), rows[score].std()
+        texts = [f"{value:.3f}" for value in mean]
+        if classification:
+            texts = [f"{t}, {ll:.2f}" for t, ll in zip(texts, rows["log_loss"].mean())]
+        y = np.arange(len(mean))[::-1]
+        colored = [colors.get(m, "k") for m in rows["model"].first()]
+        ax.barh(y, mean.clip(lower=0), xerr=std, color=colored,
                 error_kw={"lw": 0.8})  # fmt: skip
         # The label goes past the error bar, so that neither hides the other.
-        for yi, value, spread, t in zip(y, r2, std.fillna(0), seconds):
+        seconds = rows["fit_time_s"].median()
+        for yi, value, spread, text, t in zip(y, mean, std.fillna(0), texts, seconds):
             x = max(value, 0) + spread + 0.02
-            ax.text(x, yi, f"{value:.2f}, {t:.2g} s", va="center", fontsize=7)
+            ax.text(x, yi, f"{text}, {t:.2g} s", va="center", fontsize=7)
         ax.set_yticks(y)
-        ax.set_yticklabels(r2.index, fontsize=7)
-        ax.set_xlim(0, 1.3)
-        ax.set_xlabel("5-fold R^2 (bar clipped at 0; label: mean, median fit time)")
-        n, p = part["n"].iloc[0], part["p"].iloc[0]
-        ax.set_title(f"{setting} (n={n}, p={p})")
+        ax.set_yticklabels(mean.index, fontsize=7)
+        ax.set_xlim(0, 1.45 if classification else 1.35)
+        ax.set_xlabel(
+            "5-fold accuracy (label: mean, log-loss, median fit time)"
+            if classification
+            else "5-fold R^2 (bar clipped at 0; label: mean, median fit time)"
+        )
+        title = f"{setting} (n={part['n'].iloc[0]}, p={part['p'].iloc[0]}"
+        if classification:
+            title += f", {part['n_classes'].iloc[0]} classes"
+        ax.set_title(title + ")")
         ax.grid(alpha=0.3, axis="x")
     _save(fig, path)
-
-
-PLOTS = {
-    "depth": plot_depth,
-    "width": plot_width,
-    "samples": plot_samples,
-    "timing": plot_timing,
-    "peers": plot_peers,
-    "realdata": plot_realdata,
-}

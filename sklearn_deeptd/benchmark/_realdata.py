@@ -19,12 +19,12 @@ from threadpoolctl import threadpool_limits
 
 from .._estimator import DeepTDRegressor
 from .._kernel_sizes import default_kernel_sizes
-from ._common import Progress, check_positive_int, tidy, timed_fit
+from ._common import Progress, check_positive_int, fill_doc, tidy, timed_fit
 
-N_FOLDS = 5
+_N_FOLDS = 5
 DATASETS = ("diabetes", "digits", "local patterns")
 
-DEFAULTS = {
+_DEFAULTS = {
     "full": {"ranks": (1, 2, 4), "trials": 3, "max_rows": None,
              "signal_rows": 2000, "boosting_iter": 100},
     "quick": {"ranks": (1, 2), "trials": 1, "max_rows": 200,
@@ -32,11 +32,11 @@ DEFAULTS = {
 }  # fmt: skip
 
 # The local-patterns signal: 32 consecutive windows of 8 samples each.
-WINDOW, N_WINDOWS = 8, 32
-SIGNAL_NOISE = 0.5
+_WINDOW, _N_WINDOWS = 8, 32
+_SIGNAL_NOISE = 0.5
 
 
-def _z_order(side):
+def z_order(side):
     """Column order of a ``side x side`` row-major image that lists it by 2x2
     blocks, then 2x2 blocks of those, ... (Morton order), so that kernel sizes
     ``(4, 4, 4)`` on an 8x8 image mean 2x2, 4x4 and 8x8 patches."""
@@ -63,22 +63,22 @@ def local_patterns(n_samples, random_state):
     default factorisation of 256 is ``(8, 8, 4)``.
     """
     rng = np.random.RandomState(random_state)
-    t = np.arange(WINDOW)
-    wavelet = np.hanning(WINDOW + 2)[1:-1] * np.cos(np.pi * t / 2)
-    edge = np.where(t < WINDOW // 2, 1.0, -1.0)
-    w = np.arange(N_WINDOWS)
+    t = np.arange(_WINDOW)
+    wavelet = np.hanning(_WINDOW + 2)[1:-1] * np.cos(np.pi * t / 2)
+    edge = np.where(t < _WINDOW // 2, 1.0, -1.0)
+    w = np.arange(_N_WINDOWS)
     bumps = (
         np.exp(-0.5 * ((w - 8) / 3) ** 2),
         0.7 * np.exp(-0.5 * ((w - 22) / 5) ** 2),
     )
-    X = rng.standard_normal((n_samples, WINDOW * N_WINDOWS))
-    windows = X.reshape(n_samples, N_WINDOWS, WINDOW)
+    X = rng.standard_normal((n_samples, _WINDOW * _N_WINDOWS))
+    windows = X.reshape(n_samples, _N_WINDOWS, _WINDOW)
     signal = sum(
         np.maximum(windows @ (pattern / np.linalg.norm(pattern)), 0.0) @ bump
         for pattern, bump in zip((wavelet, edge), bumps)
     )
     signal -= signal.mean()
-    y = signal + SIGNAL_NOISE * signal.std() * rng.standard_normal(n_samples)
+    y = signal + _SIGNAL_NOISE * signal.std() * rng.standard_normal(n_samples)
     return X, y
 
 
@@ -101,21 +101,33 @@ def _load(name, max_rows, signal_rows, seed):
         choices = [
             (None, None),
             ((8, 8), None),
-            ((4, 4, 4), ("2x2 blocks", _z_order(8))),
+            ((4, 4, 4), ("2x2 blocks", z_order(8))),
         ]
     else:
         X, y = local_patterns(signal_rows, seed)
-        choices = [(None, None), ((WINDOW, N_WINDOWS), None)]
+        choices = [(None, None), ((_WINDOW, _N_WINDOWS), None)]
+    return *subsample(X, y, max_rows, seed), choices
+
+
+def subsample(X, y, max_rows, seed):
+    """At most ``max_rows`` rows of ``X`` and ``y``, drawn from ``seed`` and
+    kept in order."""
     if max_rows is not None and X.shape[0] > max_rows:
         rng = np.random.RandomState(seed)
         rows = np.sort(rng.choice(X.shape[0], max_rows, replace=False))
         X, y = X[rows], y[rows]
-    return X, y, choices
+    return X, y
 
 
-def _candidates(choices, n_features, ranks, seed, boosting_iter):
+def candidates(choices, n_features, estimator, ranks, one_layer_ranks, peers, seed):
     """``(method, columns, steps)`` of every model run on one data set: the
-    steps follow the ``StandardScaler`` in its pipeline."""
+    steps follow the ``StandardScaler`` in its pipeline.
+
+    Each kernel-size choice runs ``estimator`` (DeepTDRegressor or
+    DeepTDClassifier) from the DeepTD and from a random start at each of
+    ``ranks``, or of ``one_layer_ranks`` for a single layer; then the
+    ``peers``, a dict of method names and models.
+    """
     out = []
     for sizes, order in choices:
         default = sizes is None
@@ -127,13 +139,19 @@ def _candidates(choices, n_features, ranks, seed, boosting_iter):
             steps = [
                 FunctionTransformer(np.take, kw_args={"indices": order[1], "axis": 1})
             ]
-        # Branches of a single layer add up to one linear map: the first rank only.
-        for rank in ranks if len(sizes) > 1 else ranks[:1]:
+        for rank in ranks if len(sizes) > 1 else one_layer_ranks:
             for method, init in (("DeepTD", "deeptd"), ("random start", "random")):
-                model = DeepTDRegressor(sizes, rank=rank, init=init, random_state=seed)
+                model = estimator(sizes, rank=rank, init=init, random_state=seed)
                 columns = {"model": method, "kernel_sizes": "x".join(map(str, sizes)),
                            "default_sizes": default, "rank": rank}  # fmt: skip
                 out.append((f"{method} {name} r={rank}", columns, steps + [model]))
+    for method, model in peers.items():
+        out.append((method, {"model": method}, [model]))
+    return out
+
+
+def _trial_models(X, choices, ranks, seed, boosting_iter):
+    """The :func:`candidates` of one trial on one data set."""
     peers = {
         "Ridge": RidgeCV(alphas=np.logspace(-3, 3, 13)),
         # Standardised targets and early stopping, as a user would run a network.
@@ -145,9 +163,10 @@ def _candidates(choices, n_features, ranks, seed, boosting_iter):
             max_iter=boosting_iter, random_state=seed
         ),
     }
-    for method, model in peers.items():
-        out.append((method, {"model": method}, [model]))
-    return out
+    # Branches of a single layer add up to one linear map: the first rank only.
+    return candidates(
+        choices, X.shape[1], DeepTDRegressor, ranks, ranks[:1], peers, seed
+    )
 
 
 def checked_arguments(datasets, known, ranks, trials, mode):
@@ -166,6 +185,40 @@ def checked_arguments(datasets, known, ranks, trials, mode):
     return datasets, ranks, trials
 
 
+def cross_validate(name, data, plans, splitter, fit_and_score, seed, verbose):
+    """Fit every model of every plan on each fold of its data set, on one
+    thread; the tidy results.
+
+    ``data`` maps each data set to ``(X, y, columns)``, ``columns`` the
+    columns that describe it; ``plans`` maps ``(data set, trial)`` to the
+    :func:`candidates` of that trial, seeded with ``seed + trial``, whose folds
+    ``splitter(5, shuffle=True, random_state=seed + trial)`` draws;
+    ``fit_and_score(pipeline, X, y, train, test)`` fits a pipeline on the
+    ``train`` rows and returns the columns of its fit and scores on the
+    ``test`` rows, and the progress message.
+    """
+    total = sum(len(plan) for plan in plans.values()) * _N_FOLDS
+    rows = []
+    with threadpool_limits(limits=1), Progress(name, total, verbose) as progress:
+        for (setting, trial), plan in plans.items():
+            X, y, described = data[setting]
+            folds = splitter(_N_FOLDS, shuffle=True, random_state=seed + trial)
+            for fold, (train, test) in enumerate(folds.split(X, y)):
+                for method, columns, steps in plan:
+                    pipeline = make_pipeline(StandardScaler(), *map(clone, steps))
+                    scores, message = fit_and_score(pipeline, X, y, train, test)
+                    rows.append({
+                        "setting": setting, "method": method, **described,
+                        "trial": trial, "fold": fold, "seed": seed + trial,
+                        **columns, **scores,
+                    })  # fmt: skip
+                    progress.step(
+                        f"{setting} trial={trial} fold={fold} {method}: {message}"
+                    )
+    return tidy(rows, name)
+
+
+@fill_doc
 def run_realdata(
     datasets=DATASETS, *, ranks=None, trials=None, seed=0, quick=False, verbose=0
 ):
@@ -206,13 +259,12 @@ def run_realdata(
     quick : bool, default=False
         A small version, a few seconds: at most 200 rows per data set and 20
         boosting iterations (instead of 100).
-    verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+    {verbose}
 
     Returns
     -------
     results : pandas.DataFrame
-        One row per data set, method, trial and fold with columns
+        One row per fit: data set, method, trial and fold, with columns
         ``experiment``, ``setting`` (the data set), ``method`` (for DeepTD,
         ``"DeepTD 4x4x4 r=2"`` or ``"random start ..."``), ``n``, ``p``,
         ``trial``, ``fold``, ``seed``, ``model``, ``kernel_sizes`` and
@@ -235,39 +287,28 @@ def run_realdata(
     DeepTD 10 r=1           5
     dtype: int64
     """
-    mode = DEFAULTS["quick" if quick else "full"]
+    mode = _DEFAULTS["quick" if quick else "full"]
     datasets, ranks, trials = checked_arguments(datasets, DATASETS, ranks, trials, mode)
     loaded = {
         name: _load(name, mode["max_rows"], mode["signal_rows"], seed)
         for name in datasets
     }
     plans = {
-        (name, trial): _candidates(
-            choices, X.shape[1], ranks, seed + trial, mode["boosting_iter"]
+        (name, trial): _trial_models(
+            X, choices, ranks, seed + trial, mode["boosting_iter"]
         )
         for name, (X, _, choices) in loaded.items()
         for trial in range(trials)
     }
-    total = sum(len(plan) for plan in plans.values()) * N_FOLDS
-    progress = Progress("realdata", total, verbose)
-    rows = []
-    with threadpool_limits(limits=1):
-        for (name, trial), plan in plans.items():
-            X, y, _ = loaded[name]
-            folds = KFold(N_FOLDS, shuffle=True, random_state=seed + trial)
-            for fold, (train, test) in enumerate(folds.split(X)):
-                for method, columns, steps in plan:
-                    pipeline = make_pipeline(StandardScaler(), *map(clone, steps))
-                    seconds, n_warnings, _ = timed_fit(pipeline, X[train], y[train])
-                    r2 = r2_score(y[test], pipeline.predict(X[test]))
-                    rows.append({
-                        "setting": name, "method": method, "n": X.shape[0],
-                        "p": X.shape[1], "trial": trial, "fold": fold,
-                        "seed": seed + trial, **columns, "r2_test": r2,
-                        "fit_time_s": seconds, "n_warnings": n_warnings,
-                    })  # fmt: skip
-                    progress.step(
-                        f"{name} trial={trial} fold={fold} {method}: "
-                        f"R^2 {r2:.3f}, {seconds:.2f} s"
-                    )
-    return tidy(rows, "realdata")
+    data = {
+        name: (X, y, {"n": X.shape[0], "p": X.shape[1]})
+        for name, (X, y, _) in loaded.items()
+    }
+    return cross_validate("realdata", data, plans, KFold, _fit_and_score, seed, verbose)
+
+
+def _fit_and_score(pipeline, X, y, train, test):
+    seconds, n_warnings, _ = timed_fit(pipeline, X[train], y[train])
+    r2 = r2_score(y[test], pipeline.predict(X[test]))
+    scores = {"r2_test": r2, "fit_time_s": seconds, "n_warnings": n_warnings}
+    return scores, f"R^2 {r2:.3f}, {seconds:.2f} s"

@@ -7,26 +7,26 @@ stratified 5-fold cross-validation on scikit-learn's bundled data sets; see
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from threadpoolctl import threadpool_limits
 
 from .._classifier import DeepTDClassifier
-from .._kernel_sizes import default_kernel_sizes
-from ._common import Progress, tidy, timed_fit
-from ._realdata import _z_order, checked_arguments
+from ._common import fill_doc, timed_fit
+from ._realdata import (
+    candidates,
+    checked_arguments,
+    cross_validate,
+    subsample,
+    z_order,
+)
 
-N_FOLDS = 5
 DATASETS = ("breast cancer", "iris", "digits")
 
-DEFAULTS = {
+_DEFAULTS = {
     "full": {"ranks": (1, 2, 4), "trials": 3, "max_rows": None,
              "boosting_iter": 100},
     "quick": {"ranks": (1, 2), "trials": 1, "max_rows": 200,
@@ -58,45 +58,21 @@ def _load(name, max_rows, seed):
         choices = [
             (None, None),
             ((8, 8), None),
-            ((4, 4, 4), ("2x2 blocks", _z_order(8))),
+            ((4, 4, 4), ("2x2 blocks", z_order(8))),
         ]
-    if max_rows is not None and X.shape[0] > max_rows:
-        rng = np.random.RandomState(seed)
-        rows = np.sort(rng.choice(X.shape[0], max_rows, replace=False))
-        X, y = X[rows], y[rows]
-    return X, y, choices
+    return *subsample(X, y, max_rows, seed), choices
 
 
-def _layer_ranks(sizes, ranks, n_classes):
-    """The ranks worth fitting: every rank for a deep network; for one layer
-    (a linear map of rank ``min(rank, n_classes - 1)`` into the logits) only
-    the ranks up to ``n_classes - 1``, at least the first."""
-    if len(sizes) > 1:
-        return ranks
+def _one_layer_ranks(ranks, n_classes):
+    """The ranks worth fitting for one layer, a linear map of rank
+    ``min(rank, n_classes - 1)`` into the logits: those up to
+    ``n_classes - 1``, at least the first."""
     useful = tuple(rank for rank in ranks if rank <= max(n_classes - 1, 1))
     return useful or ranks[:1]
 
 
-def _candidates(choices, n_features, n_classes, ranks, seed, boosting_iter):
-    """``(method, columns, steps)`` of every model run on one data set: the
-    steps follow the ``StandardScaler`` in its pipeline."""
-    out = []
-    for sizes, order in choices:
-        default = sizes is None
-        sizes = default_kernel_sizes(n_features) if default else sizes
-        name = "x".join(map(str, sizes))
-        steps = []
-        if order is not None:
-            name = f"{name} ({order[0]})"
-            steps = [
-                FunctionTransformer(np.take, kw_args={"indices": order[1], "axis": 1})
-            ]
-        for rank in _layer_ranks(sizes, ranks, n_classes):
-            for method, init in (("DeepTD", "deeptd"), ("random start", "random")):
-                model = DeepTDClassifier(sizes, rank=rank, init=init, random_state=seed)
-                columns = {"model": method, "kernel_sizes": "x".join(map(str, sizes)),
-                           "default_sizes": default, "rank": rank}  # fmt: skip
-                out.append((f"{method} {name} r={rank}", columns, steps + [model]))
+def _trial_models(X, y, choices, ranks, seed, boosting_iter):
+    """The :func:`candidates` of one trial on one data set."""
     peers = {
         "LogisticRegression": LogisticRegression(),
         "MLPClassifier": MLPClassifier(random_state=seed),
@@ -104,9 +80,10 @@ def _candidates(choices, n_features, n_classes, ranks, seed, boosting_iter):
             max_iter=boosting_iter, random_state=seed
         ),
     }
-    for method, model in peers.items():
-        out.append((method, {"model": method}, [model]))
-    return out
+    one_layer_ranks = _one_layer_ranks(ranks, np.unique(y).shape[0])
+    return candidates(
+        choices, X.shape[1], DeepTDClassifier, ranks, one_layer_ranks, peers, seed
+    )
 
 
 def _n_parameters(model):
@@ -127,6 +104,7 @@ def _n_iter(model):
     return np.nan if n_iter is None else int(np.max(n_iter))
 
 
+@fill_doc
 def run_realdata_classification(
     datasets=DATASETS, *, ranks=None, trials=None, seed=0, quick=False, verbose=0
 ):
@@ -151,10 +129,10 @@ def run_realdata_classification(
     Parameters
     ----------
     datasets : tuple of str, default=("breast cancer", "iris", "digits")
-        Data sets to run.
+        The data sets, all three by default.
     ranks : tuple of int, default=None
-        Ranks of the DeepTD networks. ``None`` uses ``(1, 2, 4)`` (``(1, 2)``
-        with ``quick``).
+        Ranks of every DeepTDClassifier: ``None`` uses ``(1, 2, 4)``, or
+        ``(1, 2)`` with ``quick``.
     trials : int, default=None
         Repeats of stratified 5-fold cross-validation, trial ``t`` shuffling
         the folds and seeding every model with ``seed + t``. ``None`` uses 3
@@ -164,8 +142,7 @@ def run_realdata_classification(
     quick : bool, default=False
         A small version, seconds: at most 200 rows per data set and 20
         boosting iterations (instead of 100).
-    verbose : int, default=0
-        Print one progress line per fit on stderr when positive.
+    {verbose}
 
     Returns
     -------
@@ -186,100 +163,57 @@ def run_realdata_classification(
 
     Examples
     --------
-    >>> from sklearn_deeptd.benchmark._realdata_classification import (
-    ...     run_realdata_classification)
+    >>> from sklearn_deeptd.benchmark import run_realdata_classification
     >>> results = run_realdata_classification(("iris",), ranks=(1,), quick=True)
-    >>> results.groupby("method", sort=False).size().head(3)
-    method
-    DeepTD 2x2 r=1          5
-    random start 2x2 r=1    5
-    DeepTD 4 r=1            5
-    dtype: int64
+    >>> results[["method", "n", "n_classes", "fold"]].head(3)
+                     method    n  n_classes  fold
+    0        DeepTD 2x2 r=1  150          3     0
+    1  random start 2x2 r=1  150          3     0
+    2          DeepTD 4 r=1  150          3     0
     """
-    mode = DEFAULTS["quick" if quick else "full"]
+    mode = _DEFAULTS["quick" if quick else "full"]
     datasets, ranks, trials = checked_arguments(datasets, DATASETS, ranks, trials, mode)
     loaded = {name: _load(name, mode["max_rows"], seed) for name in datasets}
     plans = {
-        (name, trial): _candidates(
-            choices,
-            X.shape[1],
-            np.unique(y).shape[0],
-            ranks,
-            seed + trial,
-            mode["boosting_iter"],
+        (name, trial): _trial_models(
+            X, y, choices, ranks, seed + trial, mode["boosting_iter"]
         )
         for name, (X, y, choices) in loaded.items()
         for trial in range(trials)
     }
-    total = sum(len(plan) for plan in plans.values()) * N_FOLDS
-    progress = Progress("realdata-classification", total, verbose)
-    rows = []
-    with threadpool_limits(limits=1):
-        for (name, trial), plan in plans.items():
-            X, y, _ = loaded[name]
-            classes = np.unique(y)
-            folds = StratifiedKFold(N_FOLDS, shuffle=True, random_state=seed + trial)
-            for fold, (train, test) in enumerate(folds.split(X, y)):
-                for method, columns, steps in plan:
-                    pipeline = make_pipeline(StandardScaler(), *map(clone, steps))
-                    seconds, n_warnings, n_converge = timed_fit(
-                        pipeline, X[train], y[train]
-                    )
-                    accuracy = accuracy_score(y[test], pipeline.predict(X[test]))
-                    loss = log_loss(
-                        y[test], pipeline.predict_proba(X[test]), labels=classes
-                    )
-                    rows.append({
-                        "setting": name, "method": method, "n": X.shape[0],
-                        "p": X.shape[1], "n_classes": classes.shape[0],
-                        "trial": trial, "fold": fold, "seed": seed + trial,
-                        **columns, "accuracy": accuracy, "log_loss": loss,
-                        "n_parameters": _n_parameters(pipeline[-1]),
-                        "n_iter": _n_iter(pipeline[-1]),
-                        "fit_time_s": seconds, "n_warnings": n_warnings,
-                        "n_convergence_warnings": n_converge,
-                    })  # fmt: skip
-                    progress.step(
-                        f"{name} trial={trial} fold={fold} {method}: "
-                        f"accuracy {accuracy:.3f}, log-loss {loss:.3f}, "
-                        f"{seconds:.2f} s"
-                    )
-    return tidy(rows, "realdata-classification")
+    data = {
+        name: (
+            X,
+            y,
+            {"n": X.shape[0], "p": X.shape[1], "n_classes": np.unique(y).shape[0]},
+        )
+        for name, (X, y, _) in loaded.items()
+    }
+    return cross_validate(
+        "realdata-classification",
+        data,
+        plans,
+        StratifiedKFold,
+        _fit_and_score,
+        seed,
+        verbose,
+    )
 
 
-def plot_realdata_classification(results, path):
-    """Cross-validated accuracy (mean and std over folds) per method, one panel
-    per data set, with each method's mean log-loss and median fit time."""
-    from ._plots import _save, pyplot
-
-    plt = pyplot()
-    settings = list(dict.fromkeys(results["setting"]))
-    panels = [results[results["setting"] == s] for s in settings]
-    height = max(part["method"].nunique() for part in panels)
-    size = (6 * len(settings), 0.3 * height + 1.4)
-    fig, axes = plt.subplots(1, len(settings), figsize=size, squeeze=False)
-    colors = {"DeepTD": "C0", "random start": "C3", "LogisticRegression": "C5",
-              "MLPClassifier": "C4", "HistGradientBoosting": "C1"}  # fmt: skip
-    for ax, setting, part in zip(axes[0], settings, panels):
-        rows = part.groupby("method", sort=False)
-        accuracy, std = rows["accuracy"].mean(), rows["accuracy"].std()
-        loss = rows["log_loss"].mean()
-        seconds = rows["fit_time_s"].median()
-        model = rows["model"].first()
-        y = np.arange(len(accuracy))[::-1]
-        ax.barh(y, accuracy, xerr=std, color=[colors.get(m, "k") for m in model],
-                error_kw={"lw": 0.8})  # fmt: skip
-        for yi, value, spread, ll, t in zip(y, accuracy, std.fillna(0), loss, seconds):
-            ax.text(value + spread + 0.01, yi, f"{value:.3f}, {ll:.2f}, {t:.2g} s",
-                    va="center", fontsize=7)  # fmt: skip
-        ax.set_yticks(y)
-        ax.set_yticklabels(accuracy.index, fontsize=7)
-        ax.set_xlim(0, 1.45)
-        ax.set_xlabel("5-fold accuracy (label: mean, log-loss, median fit time)")
-        n, p, k = (part[c].iloc[0] for c in ("n", "p", "n_classes"))
-        ax.set_title(f"{setting} (n={n}, p={p}, {k} classes)")
-        ax.grid(alpha=0.3, axis="x")
-    _save(fig, path)
+def _fit_and_score(pipeline, X, y, train, test):
+    seconds, n_warnings, n_converge = timed_fit(pipeline, X[train], y[train])
+    accuracy = accuracy_score(y[test], pipeline.predict(X[test]))
+    loss = log_loss(y[test], pipeline.predict_proba(X[test]), labels=np.unique(y))
+    scores = {
+        "accuracy": accuracy,
+        "log_loss": loss,
+        "n_parameters": _n_parameters(pipeline[-1]),
+        "n_iter": _n_iter(pipeline[-1]),
+        "fit_time_s": seconds,
+        "n_warnings": n_warnings,
+        "n_convergence_warnings": n_converge,
+    }
+    return scores, f"accuracy {accuracy:.3f}, log-loss {loss:.3f}, {seconds:.2f} s"
 
 
 def summarize_realdata_classification(results):
@@ -310,6 +244,7 @@ def summarize_realdata_classification(results):
     Examples
     --------
     >>> import pandas as pd
+    >>> from sklearn_deeptd.benchmark import summarize_realdata_classification
     >>> results = pd.DataFrame({
     ...     "setting": ["a", "a"], "n": [9, 9], "p": [4, 4], "n_classes": [3, 3],
     ...     "method": ["m", "m"], "accuracy": [0.5, 1.0], "log_loss": [0.6, 0.2],
@@ -334,17 +269,3 @@ def summarize_realdata_classification(results):
         ),
         "n_warnings": grouped["n_warnings"].sum(),
     }).reset_index()  # fmt: skip
-
-
-# The command line's registries (see ``__main__``).
-NAME = "realdata-classification"
-EXPERIMENTS = {
-    NAME: (
-        run_realdata_classification,
-        "5-fold accuracy, log-loss and fit time on bundled classification data: "
-        "DeepTDClassifier at several ranks and kernel sizes, a random start, "
-        "LogisticRegression, MLPClassifier, HistGradientBoosting",
-    )
-}
-SUMMARIES = {NAME: summarize_realdata_classification}
-PLOTS = {NAME: plot_realdata_classification}

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-GROUP_KEYS = ("setting", "sweep", "N", "n", "p", "method")
+_GROUP_KEYS = ("setting", "sweep", "N", "n", "p", "method")
 
 
 def summarize(results):
@@ -31,7 +31,7 @@ def summarize(results):
 
     See Also
     --------
-    run_depth : One of the experiments it summarises.
+    summarize_labels : The summary of the label and multi-output experiments.
 
     Examples
     --------
@@ -43,7 +43,7 @@ def summarize(results):
       setting method  trials  corr_min  every_layer_099  fit_time_s
     0       a      m       2      0.75              0.5         2.0
     """
-    keys = [key for key in GROUP_KEYS if key in results.columns]
+    keys = [key for key in _GROUP_KEYS if key in results.columns]
     grouped = results.groupby(keys, sort=False, dropna=False)
     summary = grouped.size().rename("trials").to_frame()
     means = [c for c in results.columns if c.startswith("corr_") or c == "r2_test"]
@@ -64,7 +64,7 @@ def summarize(results):
     return summary
 
 
-def markdown_table(frame, digits=3):
+def _markdown_table(frame, digits=3):
     """A GitHub markdown table of a DataFrame (no tabulate needed)."""
 
     def cell(value):
@@ -92,4 +92,4 @@ def to_markdown(summary):
     frame = summary.rename(
         columns=lambda c: c.replace("corr_layer_", "L") if isinstance(c, str) else c
     )
-    return markdown_table(pd.DataFrame(frame))
+    return _markdown_table(pd.DataFrame(frame))
