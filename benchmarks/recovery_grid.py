@@ -108,18 +108,25 @@ def fit_once(setting, params, N, noise, rank, seed, init="deeptd", **model_param
     return row
 
 
+def _print_last(rows, seeds, describe):
+    """Print ``describe`` of the fits of the last ``len(seeds)`` rows."""
+    print(describe(pd.DataFrame(rows[-len(seeds) :])), flush=True)
+
+
 def run_grid(settings, seeds, inits=("deeptd", "random")):
     rows = []
     for setting, params, N, noise, rank in settings:
         for init in inits:
             for seed in seeds:
                 rows.append(fit_once(setting, params, N, noise, rank, seed, init))
-            done = pd.DataFrame(rows[-len(seeds) :])
-            print(
-                f"{setting:28s} {init:7s} exact {done.exact.mean():.0%} "
-                f"mean {done.mean_corr.mean():.4f} min {done.min_corr.min():.3f} "
-                f"time {done.fit_time_s.median():.2f} s",
-                flush=True,
+            _print_last(
+                rows,
+                seeds,
+                lambda done: (
+                    f"{setting:28s} {init:7s} exact {done.exact.mean():.0%} "
+                    f"mean {done.mean_corr.mean():.4f} min {done.min_corr.min():.3f} "
+                    f"time {done.fit_time_s.median():.2f} s"
+                ),
             )
     return pd.DataFrame(rows)
 
@@ -141,12 +148,14 @@ def run_budget(seeds, n=50_000):
                 )
                 row["refine_samples"] = "all" if budget is None else budget
                 rows.append(row)
-            done = pd.DataFrame(rows[-len(seeds) :])
-            print(
-                f"noise {noise} budget {budget}: mean {done.mean_corr.mean():.5f} "
-                f"test R2 {done.test_r2.mean():.4f} "
-                f"time {done.fit_time_s.median():.2f} s",
-                flush=True,
+            _print_last(
+                rows,
+                seeds,
+                lambda done: (
+                    f"noise {noise} budget {budget}: "
+                    f"mean {done.mean_corr.mean():.5f} test R2 {done.test_r2.mean():.4f} "
+                    f"time {done.fit_time_s.median():.2f} s"
+                ),
             )
     return pd.DataFrame(rows)
 
