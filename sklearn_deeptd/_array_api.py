@@ -37,7 +37,7 @@ def to_numpy(array, xp=None):
     """A NumPy copy (or view) of an array of any namespace and device (anything
     else, None, a scalar or a list, is returned as it is), with or without
     array API dispatch."""
-    if isinstance(array, np.ndarray) or not is_array_api_obj(array):
+    if isinstance(array, (np.ndarray, np.generic)) or not is_array_api_obj(array):
         return array
     if xp is None:
         # Not get_namespace: without dispatch it answers NumPy for a GPU array.
@@ -55,9 +55,36 @@ def take_rows(array, rows):
     return xp.take(array, xp.asarray(rows, device=device), axis=0)
 
 
+# The widest float of each (namespace, device): asking a namespace which
+# dtypes a device has runs operations on it (five on PyTorch's CPU), and a fit
+# asks often.
+_WIDEST_FLOATS = {}
+
+
 def float_dtype(xp, device):
     """float64 where the device has it (not e.g. Apple MPS), else float32."""
-    return max_precision_float_dtype(xp, device)
+    if is_numpy_namespace(xp):
+        return xp.float64
+    key = (xp.__name__, str(device))
+    if key not in _WIDEST_FLOATS:
+        _WIDEST_FLOATS[key] = max_precision_float_dtype(xp, device)
+    return _WIDEST_FLOATS[key]
+
+
+def all_to_namespace(arrays, namespace):
+    """NumPy float64 arrays moved to ``namespace = (xp, device)`` in one
+    transfer (one flat array, split there into views); the arrays themselves
+    when ``namespace`` is None."""
+    if namespace is None:
+        return list(arrays)
+    arrays = [np.asarray(array) for array in arrays]
+    flat = to_namespace(np.concatenate([array.ravel() for array in arrays]), namespace)
+    xp, _ = namespace
+    moved, start = [], 0
+    for array in arrays:
+        moved.append(xp.reshape(flat[start : start + array.size], array.shape))
+        start += array.size
+    return moved
 
 
 def to_namespace(array, namespace):

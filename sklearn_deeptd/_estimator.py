@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import ACTIVATIONS, resolve_activations
-from ._array_api import dispatched_namespace, to_namespace, to_numpy
+from ._array_api import all_to_namespace, dispatched_namespace, to_numpy
 from ._dask import (
     PARTIAL_FIT_MESSAGE,
     is_dask_array,
@@ -113,6 +113,7 @@ class BaseDeepTD(BaseEstimator):
                 self, X, y, sample_weight, **self._target_kind()
             )
             namespace, summarise, all_rows = None, summarise_dask, REFINE_SAMPLES
+            rows_options = {}
         else:
             namespace = dispatched_namespace(X)
             X, y, sample_weight = validate_training_data(
@@ -120,6 +121,9 @@ class BaseDeepTD(BaseEstimator):
                 namespace=namespace, **self._target_kind(),
             )  # fmt: skip
             summarise, all_rows = summarise_arrays, X.shape[0]
+            # Fixed-size work runs on the host, unless the refinement asks for
+            # every row: then its passes run on X's device.
+            rows_options = {"rows_to_host": self.refine_samples is not None}
         targets, sample_weight = self._targets(y, sample_weight, reset=True)
         settings = self._solver_settings(X.shape[1])
         summary = summarise(
@@ -131,6 +135,7 @@ class BaseDeepTD(BaseEstimator):
             center=self.center,
             estimator_name=name,
             standardise_targets=settings.head.standardises_targets,
+            **rows_options,
         )
         return self._store(solve(summary, settings, random_state), namespace)
 
@@ -201,14 +206,18 @@ class BaseDeepTD(BaseEstimator):
         """Set every fitted attribute from a FittedNetwork, in ``namespace``."""
         kernels = [kernel.copy() for kernel in network.kernels]
         kernels[0] = kernels[0] / network.input_scale
-        self.kernels_ = [to_namespace(kernel, namespace) for kernel in kernels]
-        self.td_kernels_ = [to_namespace(k, namespace) for k in network.td_kernels]
-        self.weights_ = to_namespace(network.weights, namespace)
-        self.intercept_ = (
-            network.intercept
-            if isinstance(network.intercept, float)
-            else to_namespace(network.intercept, namespace)
+        one_output = isinstance(network.intercept, float)
+        depth = len(kernels)
+        # The fitted arrays go to X's namespace together, in one transfer.
+        arrays = all_to_namespace(
+            [*kernels, *network.td_kernels, network.weights]
+            + ([] if one_output else [network.intercept]),
+            namespace,
         )
+        self.kernels_ = arrays[:depth]
+        self.td_kernels_ = arrays[depth : 2 * depth]
+        self.weights_ = arrays[2 * depth]
+        self.intercept_ = network.intercept if one_output else arrays[-1]
         self.input_scale_ = network.input_scale
         self.kernel_sizes_ = network.kernel_sizes
         self.activations_ = tuple(a.name for a in network.activations)

@@ -13,6 +13,7 @@ batches (``partial_fit``) and the chunks of a dask array give the same moment
 to rounding.
 """
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -83,7 +84,9 @@ def cross_product(X, v):
     """
     if not isinstance(X, np.ndarray):
         xp, _, device = get_namespace_and_device(X)
-        return xp.astype(X.T @ xp.astype(v, X.dtype), float_dtype(xp, device))
+        return xp.astype(
+            X.T @ xp.astype(v, X.dtype, copy=False), float_dtype(xp, device)
+        )
     v = np.asarray(v, dtype=X.dtype)
     # Non-finite entries of X are reported by _check_finite_product.
     with np.errstate(invalid="ignore", over="ignore"):
@@ -109,7 +112,9 @@ def _check_finite_product(X, v, product, estimator_name=None):
     rows are checked in blocks of ``_CHECK_BLOCK_ROWS``.
     """
     xp, _, device = get_namespace_and_device(X)
-    finite = bool(xp.all(xp.isfinite(product)))
+    # The sum is finite when every entry is (one number read); only when it
+    # is not, or overflows, are the entries looked at.
+    finite = math.isfinite(float(xp.sum(product))) or bool(xp.all(xp.isfinite(product)))
     if finite:
         zero = v == 0
         # Row indices on the host (a boolean mask with further indices is not
@@ -260,7 +265,7 @@ def _target_deviations(xp, y, share):
             deviations = unit - mean
             correction = xp.mean(deviations)
             deviations -= correction
-            variance = deviations @ deviations * share
+            variance = float(deviations @ deviations) * share
         else:
             mean = share @ unit
             deviations = unit - mean

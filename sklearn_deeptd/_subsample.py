@@ -177,8 +177,11 @@ def gather_rows(X, y, sample_weight, rows):
     if not isinstance(X, np.ndarray):
         xp, _, device = get_namespace_and_device(X)
         dtype = float_dtype(xp, device)
+        # Taken rows are a new array; a slice of every row is not, and the
+        # summary may scale the pool in place.
+        copy = isinstance(rows, slice)
         gathered = [
-            xp.astype(take_rows(array, rows), dtype, copy=True)
+            xp.astype(take_rows(array, rows), dtype, copy=copy)
             for array in (X, y, sample_weight)
             if array is not None
         ]

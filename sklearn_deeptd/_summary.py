@@ -9,10 +9,12 @@ its mean and standard deviation) with overflow-safe arithmetic, and a total
 weight of zero is refused.
 """
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ._array_api import to_numpy
 from ._moment import block_statistics
 from ._scales import input_scale, stable_norm
 from ._sklearn_compat import get_namespace, get_namespace_and_device
@@ -181,18 +183,25 @@ def summarise_arrays(
     center,
     estimator_name=None,
     standardise_targets=True,
+    rows_to_host=False,
 ):
     """The summary of arrays in memory (NumPy, or any array API namespace).
 
     One pass over X forms the moment (and checks X); the subsamples of sizes
     ``(search, refine)`` are drawn from ``random_state`` among the rows of
-    positive weight and gathered once, on X's device.
+    positive weight and gathered once, on X's device. With ``rows_to_host``
+    the work that does not grow with ``n`` runs on the host: the gathered
+    rows cross there with the moment, in one transfer, as a dask array's
+    do, and the summary is NumPy; otherwise they stay on X's device (a
+    refinement on every row).
     """
     statistics = block_statistics(
         X, y, sample_weight, center=center, estimator_name=estimator_name
     )
     plan = plan_subsamples(X.shape[0], sample_weight, sizes, random_state)
     pool = gather_rows(X, y, sample_weight, plan.pool_rows)
+    if rows_to_host and not isinstance(X, np.ndarray):
+        statistics, pool = _to_host(statistics, pool)
     shares_x = isinstance(X, np.ndarray) and np.may_share_memory(pool.X, X)
     return summarise(
         statistics,
@@ -202,3 +211,31 @@ def summarise_arrays(
         shares_x=shares_x,
         standardise_targets=standardise_targets,
     )
+
+
+def _to_host(statistics, pool):
+    """The statistics and the gathered rows of another namespace as NumPy
+    float64, brought to the host in one transfer (one flat array, split
+    there)."""
+    columns = statistics if isinstance(statistics, tuple) else (statistics,)
+    xp, _ = get_namespace(pool.X)
+    x_mean = columns[0].x_mean  # one product gave every column's
+    parts = [pool.X, pool.y, pool.weight, *(column.moment for column in columns)]
+    if x_mean is not None:
+        parts.append(x_mean)
+    flat = xp.concat(
+        [xp.reshape(xp.astype(part, pool.X.dtype, copy=False), (-1,)) for part in parts]
+    )
+    host = np.asarray(to_numpy(flat, xp), dtype=np.float64)
+    sizes = np.cumsum([math.prod(part.shape) for part in parts])[:-1]
+    pieces = [
+        piece.reshape(part.shape) for piece, part in zip(np.split(host, sizes), parts)
+    ]
+    X, y, weight, *moments = pieces
+    host_x_mean = moments.pop() if x_mean is not None else None
+    host_columns = tuple(
+        replace(column, moment=moment, x_mean=host_x_mean)
+        for column, moment in zip(columns, moments)
+    )
+    host_statistics = host_columns if isinstance(statistics, tuple) else host_columns[0]
+    return host_statistics, Rows(X, y, weight, pool.x_divisor)

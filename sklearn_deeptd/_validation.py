@@ -21,6 +21,7 @@ from ._sklearn_compat import (
     check_sample_weight,
     check_y,
     get_namespace,
+    get_namespace_and_device,
     move_to,
 )
 
@@ -188,9 +189,13 @@ def _follow(value, namespace):
     lists and pandas objects become NumPy first, None and scalars stay."""
     if value is None or np.ndim(value) == 0:
         return value
-    if not is_array_api_obj(value):
-        value = np.asarray(value)
     xp, device = namespace
+    if is_array_api_obj(value):
+        value_xp, _, value_device = get_namespace_and_device(value)
+        if value_xp is xp and value_device == device:
+            return value
+    else:
+        value = np.asarray(value)
     return move_to(value, xp=xp, device=device)
 
 

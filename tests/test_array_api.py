@@ -182,28 +182,62 @@ def test_passes_run_in_the_input_namespace(name, activation):
     )
 
 
-@pytest.mark.parametrize("name", NAMESPACES)
-@pytest.mark.parametrize("params", [{}, {"rank": 2, "activation": "tanh"}])
-def test_dispatched_fit_brings_only_small_arrays_to_the_host(name, params, monkeypatch):
-    # The moment, the subsamples, the decomposition and the refinement stay on
-    # the device: what crosses to NumPy during fit is the kernels, the
-    # refinement's parameter vectors, its Gauss-Newton matrices (parameters
-    # squared) and a few numbers, never rows of data.
+def _record_transfers(monkeypatch):
+    """The sizes of the arrays that cross to the host, and the number of
+    moves to the device, during what follows."""
     import sklearn_deeptd._array_api as array_api
 
+    to_host, to_device = [], []
+    convert, move = array_api.convert_to_numpy, array_api.to_namespace
+
+    def recording_convert(array, xp):
+        to_host.append(int(np.prod(array.shape)))
+        return convert(array, xp)
+
+    def recording_move(array, namespace):
+        to_device.append(int(np.prod(np.shape(array))))
+        return move(array, namespace)
+
+    monkeypatch.setattr(array_api, "convert_to_numpy", recording_convert)
+    monkeypatch.setattr(array_api, "to_namespace", recording_move)
+    return to_host, to_device
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+@pytest.mark.parametrize("params", [{}, {"rank": 2, "activation": "tanh"}])
+def test_dispatched_fit_crosses_to_the_host_once(name, params, monkeypatch):
+    # The moment and the gathered rows cross to the host in one transfer,
+    # the fitted arrays come back in one; everything of fixed size between
+    # runs on the host.
     xp, asarray, _ = _setup(name)
     planted = PlantedCNNDataset(kernel_sizes=SIZES, noise=0.1, random_state=0, **params)
     X, y = planted.sample(9000, random_state=1)
-    sizes = []
-    convert = array_api.convert_to_numpy
-
-    def recording(array, xp):
-        sizes.append(int(np.prod(array.shape)))
-        return convert(array, xp)
-
-    monkeypatch.setattr(array_api, "convert_to_numpy", recording)
     with sklearn.config_context(array_api_dispatch=True):
         model = DeepTDRegressor(kernel_sizes=SIZES, random_state=0, **params)
+        to_host, to_device = _record_transfers(monkeypatch)
+        model.fit(asarray(X), asarray(y))
+    assert model.n_iter_ > 0
+    # The pool of refine_samples rows (of X, y and weights) and the moment.
+    assert to_host == [5000 * (X.shape[1] + 2) + X.shape[1]]
+    assert len(to_device) == 1
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+@pytest.mark.parametrize("params", [{}, {"rank": 2, "activation": "tanh"}])
+def test_a_refinement_on_every_row_brings_only_small_arrays_to_the_host(
+    name, params, monkeypatch
+):
+    # With refine_samples=None the rows stay on the device: what crosses to
+    # NumPy is the moment, the kernels, the refinement's parameter vectors,
+    # its Gauss-Newton matrices (parameters squared) and a few numbers.
+    xp, asarray, _ = _setup(name)
+    planted = PlantedCNNDataset(kernel_sizes=SIZES, noise=0.1, random_state=0, **params)
+    X, y = planted.sample(9000, random_state=1)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = DeepTDRegressor(
+            kernel_sizes=SIZES, refine_samples=None, random_state=0, **params
+        )
+        sizes, _ = _record_transfers(monkeypatch)
         model.fit(asarray(X), asarray(y))
     assert model.n_iter_ > 0 and sizes
     # The largest: the moment's 64 entries, or a Gauss-Newton matrix.
