@@ -114,7 +114,9 @@ def _check_finite_product(X, v, product, estimator_name=None):
     xp, _, device = get_namespace_and_device(X)
     # The sum is finite when every entry is (one number read); only when it
     # is not, or overflows, are the entries looked at.
-    finite = math.isfinite(float(xp.sum(product))) or bool(xp.all(xp.isfinite(product)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(xp.sum(product))
+    finite = math.isfinite(total) or bool(xp.all(xp.isfinite(product)))
     if finite:
         zero = v == 0
         # Row indices on the host (a boolean mask with further indices is not
