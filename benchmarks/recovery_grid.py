@@ -153,7 +153,8 @@ def run_budget(seeds, n=50_000):
                 seeds,
                 lambda done: (
                     f"noise {noise} budget {budget}: "
-                    f"mean {done.mean_corr.mean():.5f} test R2 {done.test_r2.mean():.4f} "
+                    f"mean {done.mean_corr.mean():.5f} "
+                    f"test R2 {done.test_r2.mean():.4f} "
                     f"time {done.fit_time_s.median():.2f} s"
                 ),
             )
