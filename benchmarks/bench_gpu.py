@@ -16,8 +16,10 @@ seconds, the bandwidth ``X.nbytes / seconds`` in GB/s, and the fit's fraction
 of the plain product's bandwidth (the issue's target is at least 70%). The
 targets come from a planted relu network with the default kernel sizes, so
 the fit does what it does on real DeepTD data; its fixed part (the
-decomposition's 10 starts, the sign search on 4096 rows) runs on the device
-and does not grow with n. The recovery of the planted kernels is printed.
+decomposition's 10 starts, the sign search on 4096 rows, the refinement on
+``refine_samples`` rows) runs on the host, after the subsample crossed there
+with the moment, and does not grow with n. The recovery of the planted
+kernels is printed.
 
 Exits with a clear message when no CUDA GPU (or library) is available. Set
 ``SCIPY_ARRAY_API=1`` (the script does it before importing SciPy).
@@ -38,7 +40,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--library", choices=["torch", "cupy"], default="torch")
     parser.add_argument(
-        "--device", default="cuda", help="torch device (cpu: a smoke test only)"
+        "--device", default="cuda", help="torch device (cpu: PyTorch's CPU)"
     )
     args = parser.parse_args()
 

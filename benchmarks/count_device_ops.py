@@ -13,7 +13,8 @@ caches):
 - **scalar reads**: those ``_local_scalar_dense`` operations, among the
   device operations;
 - **transfers**: arrays the package moves between the device and the host
-  (its ``to_numpy`` and ``to_namespace``), one per call whatever the size.
+  (its ``to_numpy``, ``to_namespace`` and ``indices_to_namespace``, the
+  indices of the subsample), one per call whatever the size.
 
 The count does not depend on the data's values, only on the code path: run it
 at two sizes to see that it does not grow with ``n``.
@@ -30,6 +31,7 @@ package.
 import argparse
 import collections
 import os
+import sys
 import traceback
 import warnings
 
@@ -109,31 +111,42 @@ def _place(name):
 
 
 class _TransferCounter:
-    """Counts the package's moves of arrays between namespaces."""
+    """Counts the package's moves of arrays between namespaces, wherever in
+    the package its move functions were imported."""
+
+    NAMES = ("convert_to_numpy", "to_namespace", "indices_to_namespace")
 
     def __init__(self):
         import sklearn_deeptd._array_api as array_api
 
-        self.module = array_api
         self.count = 0
-        self.saved = {}
+        self.originals = {name: getattr(array_api, name) for name in self.NAMES}
+        self.patched = []
 
     def _counted(self, function):
-        def wrapper(*args, **kwargs):
-            self.count += 1
-            return function(*args, **kwargs)
+        def wrapper(array, *args, **kwargs):
+            # Indices already on the device are returned as they are.
+            if function.__name__ != "indices_to_namespace" or isinstance(
+                array, np.ndarray
+            ):
+                self.count += 1
+            return function(array, *args, **kwargs)
 
         return wrapper
 
     def __enter__(self):
-        for name in ("convert_to_numpy", "to_namespace"):
-            self.saved[name] = getattr(self.module, name)
-            setattr(self.module, name, self._counted(self.saved[name]))
+        for module in list(sys.modules.values()):
+            if not getattr(module, "__name__", "").startswith("sklearn_deeptd"):
+                continue
+            for name, function in self.originals.items():
+                if getattr(module, name, None) is function:
+                    self.patched.append((module, name, function))
+                    setattr(module, name, self._counted(function))
         return self
 
     def __exit__(self, *exc):
-        for name, function in self.saved.items():
-            setattr(self.module, name, function)
+        for module, name, function in self.patched:
+            setattr(module, name, function)
 
 
 def count_fit(estimator, X, y):

@@ -1,14 +1,12 @@
 """Array API support: which namespace and device an array lives in, and moves.
 
 With ``sklearn.set_config(array_api_dispatch=True)`` and a non-NumPy input
-(a CuPy array, a PyTorch tensor, array-api-strict, ...), a fit runs in that
-namespace and on that device: the moment, the subsamples, the sign search
-and the refinement's passes are written against the array API. What comes
-to the host is small: the moment (``n_features * n_targets`` numbers, which
-the decomposition reads), correlations, the refinement's parameter vector,
-gradient and Gauss-Newton matrix, and, only when some sample weights are
-zero, the mask of weighted rows (n booleans). The fitted arrays go back to the input's
-namespace and device.
+(a CuPy array, a PyTorch tensor, array-api-strict, ...), a fit reads its
+rows where they live: the moment pass and the gathering of the subsample run
+in that namespace and on that device. The subsample crosses to the host once,
+with the moment, and the fitted arrays go back in one transfer; only a
+refinement on every row (``refine_samples=None``) keeps the rows, and its
+passes, on the device, where the passes are written against the array API.
 """
 
 import numpy as np
@@ -46,13 +44,24 @@ def to_numpy(array, xp=None):
 
 
 def take_rows(array, rows):
-    """Rows (a slice or sorted NumPy indices) of an array of any namespace."""
+    """Rows (a slice, sorted NumPy indices, or such indices already in the
+    array's namespace: see :func:`indices_to_namespace`) of an array of any
+    namespace."""
     if isinstance(array, np.ndarray):
         return array[rows]
     if isinstance(rows, slice):
         return array[(rows,) + (slice(None),) * (array.ndim - 1)]
     xp, _, device = get_namespace_and_device(array)
-    return xp.take(array, xp.asarray(rows, device=device), axis=0)
+    return xp.take(array, indices_to_namespace(rows, (xp, device)), axis=0)
+
+
+def indices_to_namespace(rows, namespace):
+    """Row indices moved to ``namespace = (xp, device)`` (a transfer to the
+    device), unless they are there already."""
+    if not isinstance(rows, np.ndarray):
+        return rows
+    xp, device = namespace
+    return xp.asarray(rows, device=device)
 
 
 # The widest float of each (namespace, device): asking a namespace which

@@ -470,12 +470,12 @@ class DeepTDRegressor(RegressorMixin, BaseDeepTD):
             ``random_state`` and gathered (``refine_samples=None`` counts as
             5000; rows of zero weight are dropped from it). With
             ``sklearn.set_config(array_api_dispatch=True)``, a CuPy array,
-            PyTorch tensor or other array API array is fitted in its own
-            namespace and on its device: the moment, the finiteness check,
-            the subsamples, the sign search and the refinement's forward and
-            backward passes (the decomposition of the moment and the
-            refinement's steps on the host); the fitted arrays are in X's namespace and
-            on its device. See doc/scaling.rst.
+            PyTorch tensor or other array API array is read on its device
+            (the moment, the finiteness check, the gathered subsample), the
+            subsample crosses to the host once with the moment and is fitted
+            there as a NumPy one, and the fitted arrays are in X's namespace
+            and on its device; with ``refine_samples=None`` the refinement's
+            passes run on the device. See doc/scaling.rst.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets: finite real numbers (strings raise a ``ValueError``).
             Several targets share the branches: their moments, stacked,

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._array_api import float_dtype, take_rows, to_numpy
+from ._array_api import float_dtype, indices_to_namespace, take_rows, to_numpy
 from ._scales import normalised_sample_weight
 from ._sklearn_compat import get_namespace, get_namespace_and_device
 
@@ -180,6 +180,7 @@ def gather_rows(X, y, sample_weight, rows):
         # Taken rows are a new array; a slice of every row is not, and the
         # summary may scale the pool in place.
         copy = isinstance(rows, slice)
+        rows = indices_to_namespace(rows, (xp, device))  # one transfer for all
         gathered = [
             xp.astype(take_rows(array, rows), dtype, copy=copy)
             for array in (X, y, sample_weight)
