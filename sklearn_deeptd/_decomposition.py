@@ -6,16 +6,14 @@ decomposition by alternating least squares from the truncated HOSVD, which for
 r = 1 is exactly the alternating power iteration. Further random starts guard
 against local optima; the start with the smallest error is kept.
 
-Written against the array API: the tensor's namespace and device (NumPy, or
-under array API dispatch a GPU array) hold every factor; only the errors of the
-starts, a few numbers per sweep, come back to the host to steer the iteration.
+It runs on the host: the solver hands it the moment as NumPy (the
+decomposition reads ``n_features * n_targets`` numbers).
 """
 
 from typing import NamedTuple
 
 import numpy as np
 
-from ._array_api import to_numpy
 from ._moment import tensorize
 from ._sklearn_compat import array_device, get_namespace, get_namespace_and_device
 
@@ -42,7 +40,7 @@ def _unfolding(xp, tensor, mode):
 def _fix_column_signs(xp, matrix):
     # Singular vectors are defined up to sign; make the largest entry positive so
     # that the start, and therefore the whole fit, is deterministic.
-    values = to_numpy(matrix, xp)
+    values = np.asarray(matrix)
     rows = np.argmax(np.abs(values), axis=0)
     signs = np.sign(values[rows, np.arange(values.shape[1])])
     signs[signs == 0] = 1.0
@@ -201,7 +199,7 @@ def _alternating_least_squares(xp, unfoldings, starts, tensor_norm, max_iter, to
             for mode in range(len(unfoldings))
         ]
         swept, weights, excess = _sweep(xp, unfoldings, stacked)
-        excess = np.asarray(to_numpy(excess, xp), dtype=np.float64)
+        excess = np.asarray(excess, dtype=np.float64)
         new_error = np.sqrt(np.maximum(tensor_norm**2 + excess, 0.0)) / tensor_norm
         still_active = []
         decrease = {}
@@ -241,7 +239,7 @@ def cp_decomposition(
     Parameters
     ----------
     tensor : array of shape (d_1, ..., d_D)
-        The tensor to decompose (NumPy, or any array API namespace).
+        The tensor to decompose.
     rank : int
         Number of components.
     n_starts : int, default=1
@@ -285,7 +283,7 @@ def _ranked(xp, starts, component_weights, n_iter, converged, error):
     )
     ranked = []
     for start in [best, *others]:
-        weights = np.asarray(to_numpy(component_weights[start], xp), dtype=np.float64)
+        weights = np.asarray(component_weights[start], dtype=np.float64)
         order = np.argsort(-weights, kind="stable")
         positions = xp.asarray(order, device=array_device(starts[start][0]))
         factors = [xp.take(factor, positions, axis=1) for factor in starts[start]]

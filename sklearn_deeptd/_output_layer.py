@@ -7,7 +7,8 @@ a closed form, else a penalised logistic or multinomial regression of the
 class indicators on the branch outputs by L-BFGS from zero. The objective is
 that of the refinement (see :mod:`._refinement`) restricted to the output
 layer: the weighted mean loss plus ``0.5 * alpha`` times the sum of squares
-of the weights, not of the intercepts.
+of the weights, not of the intercepts. It runs on the host, on the branch
+outputs of the sign-search subsample.
 """
 
 import math
@@ -15,7 +16,6 @@ import math
 import numpy as np
 from scipy.optimize import minimize
 
-from ._array_api import to_numpy
 from ._network import OutputLayer, pack, unpack_output_layer
 from ._sklearn_compat import get_namespace_and_device
 
@@ -68,9 +68,9 @@ def least_squares_output_weights(outputs, targets, sample_weight, alpha=0.0):
     Parameters
     ----------
     outputs : array of shape (n_samples, n_branches)
-        The branch outputs, in any namespace.
+        The branch outputs (NumPy).
     targets : array of shape (n_samples,) or (n_samples, m)
-        In the outputs' namespace.
+        The targets, one least-squares problem per column.
     sample_weight : array of shape (n_samples,)
         Non-negative weights summing to one.
     alpha : float, default=0.0
@@ -114,14 +114,14 @@ def fit_output_weights(
     intercept only, a convex problem: by weighted (ridge) least squares, one
     per target, for a head with a closed form; else a weighted logistic or
     multinomial regression of the targets on the branch outputs, by L-BFGS
-    from zero on the host, the passes in the outputs' namespace.
+    from zero.
 
     Parameters
     ----------
     outputs : array of shape (n_samples, n_branches)
-        The branch outputs, in any namespace.
+        The branch outputs (NumPy).
     targets : array of shape (n_samples,) or (n_samples, m)
-        What the loss takes (see :mod:`._losses`), in the outputs' namespace.
+        What the loss takes (see :mod:`._losses`).
     sample_weight : array of shape (n_samples,)
         Non-negative weights summing to one.
     head : LossHead
@@ -137,8 +137,7 @@ def fit_output_weights(
     -------
     output_layer : OutputLayer
         Weights of shape ``(n_branches,)`` or ``(n_branches, m)``, shaped as
-        the targets' rows, and an intercept of shape ``()`` or ``(m,)``, in
-        the outputs' namespace.
+        the targets' rows, and an intercept of shape ``()`` or ``(m,)``.
     """
     head.check_output_ndim(targets.ndim)
     if head.closed_form_output_layer:
@@ -160,7 +159,7 @@ def fit_output_weights(
         gradient = pack(
             [], outputs.T @ output_gradient, xp.sum(output_gradient, axis=0), xp
         )
-        gradient = np.array(to_numpy(gradient, xp), dtype=np.float64)
+        gradient = np.array(gradient, dtype=np.float64)
         return penalised(float(value), gradient, theta, n_outputs, alpha)
 
     result = minimize(

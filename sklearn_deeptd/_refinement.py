@@ -370,7 +370,7 @@ def refine(
         targets are what the loss takes: of shape ``(n,)`` for one output,
         ``(n, m)`` for ``m`` (see :mod:`._losses`).
     start : Network
-        The starting network, in the rows' namespace: weights of shape
+        The starting network, on the host (NumPy): weights of shape
         ``(rank,)`` and a scalar intercept, or of shape ``(rank, m)`` and an
         intercept of shape ``(m,)``, as the targets.
     activations : list of Activation
@@ -401,8 +401,7 @@ def refine(
             f"give outputs of shape (n,) + {output_shape}, but the targets have "
             f"shape {tuple(rows.y.shape)}."
         )
-    xp, _, _ = get_namespace_and_device(rows.X)
-    theta = np.asarray(to_numpy(pack(*start, xp), xp), float)
+    theta = np.asarray(pack(*start), dtype=float)
     data = (rows.X, rows.y, rows.weight, kernel_shapes, activations)
     if uses_gauss_newton(head, theta.shape[0], rows.y, rows.X.shape[1]):
         system = partial(gauss_newton_system, alpha=alpha, x_divisor=rows.x_divisor)

@@ -3,8 +3,8 @@
 The decomposition gives each kernel's direction up to sign. For each branch we
 choose the per-layer signs whose network output correlates best with the
 targets (in absolute value), then fit the branch weights and the intercept by
-weighted least squares. Written against the array API: the search runs in the
-namespace and on the device of its rows.
+weighted least squares. The search runs on the host: the solver hands it
+the sign-search subsample as NumPy rows.
 
 Every one of the ``2^D`` sign patterns is scored, exactly, at any depth: the
 patterns of the first ``l`` layers share the pass through those layers, and
@@ -19,7 +19,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._array_api import to_numpy
 from ._network import DEAD_SPREAD, Network, blocked_forward, scaled_block
 from ._output_layer import least_squares_output_weights
 from ._sklearn_compat import get_namespace_and_device, is_numpy_namespace
@@ -112,7 +111,7 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations, x_divi
                 ),
             ]
         )
-        moments = np.asarray(to_numpy(moments, xp), dtype=np.float64)
+        moments = np.asarray(moments, dtype=np.float64)
         if sums is None:
             sums, largest = moments[[0, 1, *range(3, len(moments))]], moments[2]
         else:
@@ -120,12 +119,10 @@ def _pattern_correlations(X, target, sample_weight, vectors, activations, x_divi
             largest = np.maximum(largest, moments[2])
     mean_shift, second, *cross = sums
     target_total = np.atleast_1d(
-        to_numpy(xp.sum(_times_rows(xp, target, sample_weight), axis=0), xp)
+        np.asarray(xp.sum(_times_rows(xp, target, sample_weight), axis=0))
     )
     norm = np.sqrt(np.maximum(second - mean_shift**2, 0.0))
-    target_norm = np.sqrt(
-        np.atleast_1d(to_numpy(sample_weight @ (target * target), xp))
-    )
+    target_norm = np.sqrt(np.atleast_1d(np.asarray(sample_weight @ (target * target))))
     alive = norm > DEAD_SPREAD * (largest + 1.0)
     correlations = np.zeros((len(cross), norm.shape[0]))
     for column, (column_cross, total, column_norm) in enumerate(

@@ -162,13 +162,20 @@ def solve(summary, settings, random_state):
 
 def _lives(rows, network, settings):
     """Whether some branch of ``network`` (NumPy) varies on ``rows``."""
-    xp, _, device = get_namespace_and_device(rows.X)
-    kernels = [
-        xp.asarray(kernel, dtype=rows.X.dtype, device=device)
-        for kernel in network.kernels
-    ]
-    outputs = blocked_forward(rows.X, kernels, settings.activations, rows.x_divisor)
+    outputs = _branch_outputs(rows, network, settings)
     return branches_vary(outputs, rows.weight)
+
+
+def _branch_outputs(rows, network, settings):
+    """The branch outputs on ``rows`` of a network on the host; rows of
+    another namespace (a refinement on every row) get its kernels there."""
+    kernels = network.kernels
+    if not isinstance(rows.X, np.ndarray):
+        xp, _, device = get_namespace_and_device(rows.X)
+        kernels = [
+            xp.asarray(kernel, dtype=rows.X.dtype, device=device) for kernel in kernels
+        ]
+    return blocked_forward(rows.X, kernels, settings.activations, rows.x_divisor)
 
 
 def _deeptd_start(moment, search, settings, random_state):
@@ -202,18 +209,16 @@ def _deeptd_start(moment, search, settings, random_state):
 
 
 def _decompose(moment, settings, random_state):
-    """The distinct decompositions of the moment, best first (see
+    """The distinct decompositions of the moment (NumPy), best first (see
     :func:`~._decomposition.moment_decompositions`); the factors, the
-    kernels' directions, in the moment's namespace.
+    kernels' directions, in the moment's dtype.
 
-    The decomposition runs on the host whatever the moment's namespace: it
-    reads ``n_features * n_targets`` numbers, and on a GPU its sweeps of tiny
-    products are bound by launch latency (see doc/performance.rst, 'Where the
-    constants come from').
+    The decomposition runs on the host: it reads ``n_features * n_targets``
+    numbers, and on a GPU its sweeps of tiny products are bound by launch
+    latency (see doc/performance.rst, 'Where the constants come from').
     """
-    xp, _, device = get_namespace_and_device(moment)
     decompositions = moment_decompositions(
-        np.asarray(to_numpy(moment), dtype=np.float64),
+        np.asarray(moment, dtype=np.float64),
         settings.kernel_sizes,
         settings.rank,
         n_starts=(
@@ -239,12 +244,7 @@ def _decompose(moment, settings, random_state):
             ConvergenceWarning,
         )
     return [
-        d._replace(
-            factors=[
-                xp.asarray(factor, dtype=moment.dtype, device=device)
-                for factor in d.factors
-            ]
-        )
+        d._replace(factors=[factor.astype(moment.dtype) for factor in d.factors])
         for d in decompositions
     ]
 
@@ -261,16 +261,12 @@ def _random_starts(rows, settings, random_state):
     # would equal a PlantedCNNDataset planted with the same seed.
     start_state = np.random.RandomState(random_state.randint(2**31 - 1))
     n_starts = 1 if settings.n_init == "auto" else settings.n_init
-    xp, _, device = get_namespace_and_device(rows.X)
     starts, live = [], False
     for _ in range(n_starts):
         for _ in range(MAX_START_DRAWS):
-            kernels = [
-                xp.asarray(kernel, dtype=rows.X.dtype, device=device)
-                for kernel in random_unit_kernels(
-                    settings.kernel_sizes, settings.rank, start_state
-                )
-            ]
+            kernels = random_unit_kernels(
+                settings.kernel_sizes, settings.rank, start_state
+            )
             outputs = blocked_forward(
                 rows.X, kernels, settings.activations, rows.x_divisor
             )
@@ -324,12 +320,14 @@ def _refine_start(rows, start, settings, n_iter, compare):
         return refinement
     loss = 0.0
     if compare:
-        outputs = blocked_forward(
-            rows.X, start.kernels, settings.activations, rows.x_divisor
+        # Scored on the host: the outputs, targets and weights are vectors.
+        outputs, targets, weight = (
+            np.asarray(to_numpy(array), dtype=np.float64)
+            for array in (_branch_outputs(rows, start, settings), rows.y, rows.weight)
         )
         network_outputs = outputs @ start.weights + start.intercept
         loss = float(
-            settings.head.loss_and_gradient(network_outputs, rows.y, rows.weight)[0]
+            settings.head.loss_and_gradient(network_outputs, targets, weight)[0]
         )
     return Refinement(start, loss, n_iter, False)
 

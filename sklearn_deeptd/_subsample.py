@@ -162,6 +162,16 @@ class Rows(NamedTuple):
         )
         return Rows(X, y, normalised_sample_weight(weight), self.x_divisor)
 
+    def on_host(self):
+        """The rows as NumPy float64 arrays (themselves when they are)."""
+        if isinstance(self.X, np.ndarray):
+            return self
+        X, y, weight = (
+            np.asarray(to_numpy(array), dtype=np.float64)
+            for array in (self.X, self.y, self.weight)
+        )
+        return Rows(X, y, weight, self.x_divisor)
+
 
 def gather_rows(X, y, sample_weight, rows):
     """:class:`Rows` holding the given rows of X as C-ordered float64, and

@@ -39,9 +39,9 @@ class DataSummary:
 
     Attributes
     ----------
-    moment : array of shape (n_features,) or (n_features, n_targets), or None
+    moment : ndarray of shape (n_features,) or (n_features, n_targets), or None
         The DeepTD moment of the standardised data (centred or not, as the fit
-        asked), one column per target of a 2-D ``y``, in the rows' namespace;
+        asked), one column per target of a 2-D ``y``, on the host (NumPy);
         None when the targets are constant.
     y_mean, y_scale : float or ndarray of shape (n_targets,)
         Weighted mean and standard deviation of ``y`` (scale 1 for a constant
@@ -73,8 +73,9 @@ class DataSummary:
 
     @property
     def search_rows(self):
-        """The sign-search subsample, weights summing to one."""
-        return self.rows.take(self.plan.search)
+        """The sign-search subsample, weights summing to one, on the host
+        (where the sign search runs)."""
+        return self.rows.take(self.plan.search).on_host()
 
     @property
     def refine_rows(self):
@@ -130,6 +131,8 @@ def summarise(
     zero_moment = moment is not None and stable_norm(
         moment
     ) <= _ZERO_MOMENT_RATIO * np.sqrt(moment.shape[0])
+    # The decomposition reads the moment on the host, in its own dtype.
+    moment = None if moment is None else np.asarray(to_numpy(moment))
     return DataSummary(
         moment, y_mean, y_scale, x_scale, rows, plan, standardise_targets, zero_moment
     )
