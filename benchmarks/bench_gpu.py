@@ -89,8 +89,8 @@ def main():
     )
     from sklearn_deeptd._activations import resolve_activations
     from sklearn_deeptd._array_api import to_numpy
-    from sklearn_deeptd._kernel_sizes import default_kernel_sizes
     from sklearn_deeptd._network import network_output
+    from sklearn_deeptd._validation import default_kernel_sizes
 
     def median_seconds(function):
         function()

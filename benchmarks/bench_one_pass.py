@@ -28,7 +28,7 @@ import tracemalloc
 import numpy as np
 
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset, kernel_correlation
-from sklearn_deeptd._kernel_sizes import default_kernel_sizes
+from sklearn_deeptd._validation import default_kernel_sizes
 
 GENERATE_BLOCK_ROWS = 50_000
 

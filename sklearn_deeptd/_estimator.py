@@ -19,7 +19,6 @@ from ._dask import (
     summarise_dask,
     validate_dask_data,
 )
-from ._kernel_sizes import check_kernel_sizes, default_kernel_sizes
 from ._losses import SQUARED_ERROR
 from ._network import network_output
 from ._sklearn_compat import StrOptions, check_same_namespace, fit_context
@@ -27,6 +26,8 @@ from ._solver import SolverSettings, solve
 from ._streaming import Stream
 from ._summary import summarise_arrays
 from ._validation import (
+    check_kernel_sizes,
+    default_kernel_sizes,
     non_negative_real,
     positive_int,
     validate_prediction_data,

@@ -12,9 +12,9 @@ from scipy.special import expit, softmax
 from sklearn.utils import check_array
 
 from ._activations import resolve_activations
-from ._kernel_sizes import check_kernel_sizes
 from ._label_balance import MIN_BALANCE_TEMPERATURE, balanced_offsets, pairwise_scale
 from ._network import forward
+from ._validation import check_kernel_sizes
 
 # The ways labels follow the standardised output; the default temperature
 # gives binary labels a Bayes accuracy of about 0.90 (see the User Guide).

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sklearn_deeptd import DeepTDRegressor, PlantedCNNDataset, make_planted_cnn
-from sklearn_deeptd._kernel_sizes import check_kernel_sizes, default_kernel_sizes
+from sklearn_deeptd._validation import check_kernel_sizes, default_kernel_sizes
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from .._estimator import DeepTDRegressor
-from .._kernel_sizes import default_kernel_sizes
+from .._validation import default_kernel_sizes
 from ._common import Progress, check_positive_int, fill_doc, tidy, timed_fit
 
 _N_FOLDS = 5
