@@ -79,7 +79,6 @@ def main():
 
     import numpy as np
     import sklearn
-    from sklearn.utils._array_api import get_namespace_and_device
 
     from sklearn_deeptd import (
         DeepTDClassifier,
@@ -90,6 +89,7 @@ def main():
     from sklearn_deeptd._activations import resolve_activations
     from sklearn_deeptd._array_api import to_numpy
     from sklearn_deeptd._network import network_output
+    from sklearn_deeptd._sklearn_compat import get_namespace_and_device
     from sklearn_deeptd._validation import default_kernel_sizes
 
     def median_seconds(function):

@@ -99,7 +99,7 @@ class FittedNetwork:
 
 
 class Starts(NamedTuple):
-    """The starting networks of the refinement (in the rows' namespace), the
+    """The starting networks of the refinement (NumPy, on the host), the
     decomposition's sweeps (0 for random starts), and whether a start lives
     on the sign-search rows (a dead one was warned about)."""
 

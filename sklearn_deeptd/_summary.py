@@ -219,13 +219,11 @@ def summarise_arrays(
 def _to_host(statistics, pool):
     """The statistics and the gathered rows of another namespace as NumPy
     float64, brought to the host in one transfer (one flat array, split
-    there)."""
+    there). The statistics are those of one fit (``center`` given), which
+    hold their moments and no mean of X."""
     columns = statistics if isinstance(statistics, tuple) else (statistics,)
     xp, _ = get_namespace(pool.X)
-    x_mean = columns[0].x_mean  # one product gave every column's
     parts = [pool.X, pool.y, pool.weight, *(column.moment for column in columns)]
-    if x_mean is not None:
-        parts.append(x_mean)
     flat = xp.concat(
         [xp.reshape(xp.astype(part, pool.X.dtype, copy=False), (-1,)) for part in parts]
     )
@@ -235,10 +233,8 @@ def _to_host(statistics, pool):
         piece.reshape(part.shape) for piece, part in zip(np.split(host, sizes), parts)
     ]
     X, y, weight, *moments = pieces
-    host_x_mean = moments.pop() if x_mean is not None else None
     host_columns = tuple(
-        replace(column, moment=moment, x_mean=host_x_mean)
-        for column, moment in zip(columns, moments)
+        replace(column, moment=moment) for column, moment in zip(columns, moments)
     )
     host_statistics = host_columns if isinstance(statistics, tuple) else host_columns[0]
     return host_statistics, Rows(X, y, weight, pool.x_divisor)

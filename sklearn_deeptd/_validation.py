@@ -124,7 +124,8 @@ def assert_finite(values, input_name, estimator_name=None):
         # overflows asks each value.
         with np.errstate(over="ignore", invalid="ignore"):
             total = complex(xp.sum(values))
-        if math.isfinite(abs(total)) or bool(xp.all(xp.isfinite(values))):
+        finite_sum = math.isfinite(total.real) and math.isfinite(total.imag)
+        if finite_sum or bool(xp.all(xp.isfinite(values))):
             return
         values = to_numpy(values, xp)
     with _huge_values_allowed():

@@ -332,3 +332,21 @@ def test_dispatched_classifier_equals_numpy_classifier(name, n_classes, rank):
         to_numpy(proba), expected.predict_proba(X[:200]), rtol=1e-6, atol=1e-9
     )
     np.testing.assert_array_equal(to_numpy(labels), expected.predict(X[:200]))
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_the_finiteness_check_reads_a_sum_and_asks_every_value_when_it_overflows(
+    name,
+):
+    from sklearn_deeptd._validation import assert_finite
+
+    xp, asarray, _ = _setup(name)
+    with sklearn.config_context(array_api_dispatch=True), np.errstate(over="ignore"):
+        # Finite values whose sum overflows (also complex ones) pass.
+        assert_finite(asarray(np.array([1e308, 1e308, -5.0])), "y")
+        assert_finite(asarray(np.array([1.5e308 + 1.5e308j, 1.0 + 0j])), "y")
+        with pytest.raises(ValueError, match="Input y contains NaN"):
+            assert_finite(asarray(np.array([1.0, np.nan])), "y")
+        # Infinities of both signs sum to NaN; every value is asked.
+        with pytest.raises(ValueError, match="Input y contains infinity"):
+            assert_finite(asarray(np.array([np.inf, -np.inf, 2.0])), "y")
