@@ -9,6 +9,8 @@ refinement on every row (``refine_samples=None``) keeps the rows, and its
 passes, on the device, where the passes are written against the array API.
 """
 
+import math
+
 import numpy as np
 from sklearn import get_config
 from sklearn.externals.array_api_compat import array_namespace, is_array_api_obj
@@ -78,6 +80,23 @@ def float_dtype(xp, device):
     if key not in _WIDEST_FLOATS:
         _WIDEST_FLOATS[key] = max_precision_float_dtype(xp, device)
     return _WIDEST_FLOATS[key]
+
+
+def all_to_numpy(arrays):
+    """Arrays of one namespace (another than NumPy) brought to the host as
+    NumPy float64 in one transfer: one flat array, in the first array's
+    dtype, split there into views. The inverse of :func:`all_to_namespace`."""
+    xp, _, _ = get_namespace_and_device(arrays[0])
+    dtype = arrays[0].dtype
+    flat = xp.concat(
+        [xp.reshape(xp.astype(array, dtype, copy=False), (-1,)) for array in arrays]
+    )
+    host = np.asarray(to_numpy(flat, xp), dtype=np.float64)
+    ends = np.cumsum([math.prod(array.shape) for array in arrays])[:-1]
+    return [
+        piece.reshape(tuple(array.shape))
+        for piece, array in zip(np.split(host, ends), arrays)
+    ]
 
 
 def all_to_namespace(arrays, namespace):

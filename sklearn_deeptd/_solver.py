@@ -333,7 +333,7 @@ def _refine_start(rows, start, settings, n_iter, compare):
 
 
 def _on_host(kernels):
-    return [np.asarray(to_numpy(kernel), dtype=np.float64) for kernel in kernels]
+    return [np.asarray(kernel, dtype=np.float64) for kernel in kernels]
 
 
 def _in_data_units(fit, start, summary, settings):
@@ -341,8 +341,8 @@ def _in_data_units(fit, start, summary, settings):
     branch weights and intercept map back to y's units; the kernels keep
     acting on ``X / x_scale``."""
     kernels = _on_host(fit.network.kernels)
-    weights = np.asarray(to_numpy(fit.network.weights), dtype=np.float64)
-    intercept = np.asarray(to_numpy(fit.network.intercept), dtype=np.float64)
+    weights = np.asarray(fit.network.weights, dtype=np.float64)
+    intercept = np.asarray(fit.network.intercept, dtype=np.float64)
     if settings.activations[-1].odd:
         # An odd output activation lets the output kernel and the branch weight
         # flip sign together: report the representative with a positive weight

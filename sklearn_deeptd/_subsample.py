@@ -16,7 +16,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._array_api import float_dtype, indices_to_namespace, take_rows, to_numpy
+from ._array_api import (
+    all_to_numpy,
+    float_dtype,
+    indices_to_namespace,
+    take_rows,
+    to_numpy,
+)
 from ._scales import normalised_sample_weight
 from ._sklearn_compat import get_namespace, get_namespace_and_device
 
@@ -163,13 +169,11 @@ class Rows(NamedTuple):
         return Rows(X, y, normalised_sample_weight(weight), self.x_divisor)
 
     def on_host(self):
-        """The rows as NumPy float64 arrays (themselves when they are)."""
+        """The rows as NumPy float64 arrays, brought to the host in one
+        transfer (themselves when they are NumPy)."""
         if isinstance(self.X, np.ndarray):
             return self
-        X, y, weight = (
-            np.asarray(to_numpy(array), dtype=np.float64)
-            for array in (self.X, self.y, self.weight)
-        )
+        X, y, weight = all_to_numpy([self.X, self.y, self.weight])
         return Rows(X, y, weight, self.x_divisor)
 
 

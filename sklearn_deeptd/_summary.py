@@ -9,12 +9,11 @@ its mean and standard deviation) with overflow-safe arithmetic, and a total
 weight of zero is refused.
 """
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._array_api import to_numpy
+from ._array_api import all_to_numpy, to_numpy
 from ._moment import block_statistics
 from ._scales import input_scale, stable_norm
 from ._sklearn_compat import get_namespace, get_namespace_and_device
@@ -222,17 +221,9 @@ def _to_host(statistics, pool):
     there). The statistics are those of one fit (``center`` given), which
     hold their moments and no mean of X."""
     columns = statistics if isinstance(statistics, tuple) else (statistics,)
-    xp, _ = get_namespace(pool.X)
-    parts = [pool.X, pool.y, pool.weight, *(column.moment for column in columns)]
-    flat = xp.concat(
-        [xp.reshape(xp.astype(part, pool.X.dtype, copy=False), (-1,)) for part in parts]
+    X, y, weight, *moments = all_to_numpy(
+        [pool.X, pool.y, pool.weight, *(column.moment for column in columns)]
     )
-    host = np.asarray(to_numpy(flat, xp), dtype=np.float64)
-    sizes = np.cumsum([math.prod(part.shape) for part in parts])[:-1]
-    pieces = [
-        piece.reshape(part.shape) for piece, part in zip(np.split(host, sizes), parts)
-    ]
-    X, y, weight, *moments = pieces
     host_columns = tuple(
         replace(column, moment=moment) for column, moment in zip(columns, moments)
     )
